@@ -1,0 +1,51 @@
+#pragma once
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace hl7gw::test {
+
+inline std::filesystem::path corpusDir()
+{
+    return HL7GW_CORPUS_DIR;
+}
+
+inline std::filesystem::path dataDir()
+{
+    return HL7GW_TEST_DATA_DIR;
+}
+
+inline std::string readFile(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Every regular file below `dir` (recursively) whose name ends in one of `suffixes`,
+/// sorted so test output is stable.
+inline std::vector<std::filesystem::path> filesUnder(const std::filesystem::path& dir,
+                                                     const std::vector<std::string>& suffixes)
+{
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+        if (!entry.is_regular_file()) {
+            continue;
+        }
+        const std::string name = entry.path().filename().string();
+        for (const std::string& suffix : suffixes) {
+            if (name.size() >= suffix.size() &&
+                name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+                files.push_back(entry.path());
+                break;
+            }
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+} // namespace hl7gw::test
