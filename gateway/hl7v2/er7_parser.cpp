@@ -166,30 +166,43 @@ bool Er7Parser::parse(std::string_view bytes, Message& out, core::IssueList& iss
     }
 
     // MSH-18 names the charset of everything else; MSH itself is read with the default
-    // (STANDARDS.md §1.3 rules 1-2). If the declared set scans differently (GB18030 vs a
-    // single-byte set), MSH is read again with it so MSH-3/4 in Chinese cannot shift fields.
-    auto readCharsetName = [&out]() {
+    // (STANDARDS.md §1.3 rules 1-2). MSH-3/4 often hold Chinese names, and GBK trail bytes
+    // include '|': when the default's reading names no set we know, or a set that splits
+    // differently, MSH is read again the other way and that reading is kept if it agrees
+    // with itself (a GB set found by the GB scan, a single-byte set by the byte scan).
+    auto readCharsetName = [&out](const Charset* scanAs) {
+        out.charset_ = scanAs;
         return out.header().field(18).repetition(1).raw();
     };
-    std::string_view declared = readCharsetName();
-    if (!declared.empty()) {
-        const Charset* cs = Charset::fromHl7Name(declared);
-        if (cs != nullptr && cs->asciiTrailBytes != out.charset_->asciiTrailBytes) {
-            out.charset_ = cs;
-            declared = readCharsetName();
-            cs = Charset::fromHl7Name(declared);
-        }
-        if (cs == nullptr) {
-            const std::size_t offset = out.offsetOf(declared) + start;
-            issues.add(Severity::Fatal, "207", at("MSH", 18, offset),
-                       "MSH-18: character set '" + std::string(declared.substr(0, 40)) +
-                           "' is not supported");
-            return false;
-        }
-        out.charset_ = cs;
-        out.charsetDeclared_ = true;
+    const Charset* scanDefault = options_.defaultCharset;
+    const Charset* scanOther =
+        scanDefault->asciiTrailBytes ? &Charset::utf8() : &Charset::gb18030();
+    const std::string_view firstName = readCharsetName(scanDefault);
+    const Charset* declared = firstName.empty() ? nullptr : Charset::fromHl7Name(firstName);
+    if (firstName.empty() || (declared != nullptr &&
+                              declared->asciiTrailBytes == scanDefault->asciiTrailBytes)) {
+        out.charset_ = declared != nullptr ? declared : scanDefault;
+        out.charsetDeclared_ = declared != nullptr;
+        return true;
     }
-    return true;
+    const std::string_view secondName = readCharsetName(scanOther);
+    const Charset* other = secondName.empty() ? nullptr : Charset::fromHl7Name(secondName);
+    if (other != nullptr && other->asciiTrailBytes == scanOther->asciiTrailBytes) {
+        out.charset_ = other;
+        out.charsetDeclared_ = true;
+        return true;
+    }
+    if (declared != nullptr) {
+        out.charset_ = declared;
+        out.charsetDeclared_ = true;
+        return true;
+    }
+    out.charset_ = scanDefault;
+    const std::size_t offset = out.offsetOf(firstName) + start;
+    issues.add(Severity::Fatal, "207", at("MSH", 18, offset),
+               "MSH-18: character set '" + std::string(firstName.substr(0, 40)) +
+                   "' is not supported");
+    return false;
 }
 
 } // namespace hl7gw::hl7v2

@@ -186,10 +186,17 @@ SegmentBuilder& SegmentBuilder::setComponents(std::uint32_t field,
 
 SegmentBuilder& SegmentBuilder::setRaw(std::uint32_t field, std::string_view raw)
 {
+    return setRaw(field, 0, 0, 0, raw);
+}
+
+SegmentBuilder& SegmentBuilder::setRaw(std::uint32_t field, std::uint32_t repetition,
+                                       std::uint32_t component, std::uint32_t subcomponent,
+                                       std::string_view raw)
+{
     if (field == 0) {
         return *this;
     }
-    Node& node = at(field, 0, 0, 0);
+    Node& node = at(field, repetition, component, subcomponent);
     node.parts.clear();
     node.raw.assign(raw);
     return *this;

@@ -42,6 +42,8 @@ public:
     /// Sets field n's first repetition to these components, each escaped.
     SegmentBuilder& setComponents(std::uint32_t field, const std::vector<std::string_view>& parts);
     SegmentBuilder& setRaw(std::uint32_t field, std::string_view raw);
+    SegmentBuilder& setRaw(std::uint32_t field, std::uint32_t repetition, std::uint32_t component,
+                           std::uint32_t subcomponent, std::string_view raw);
 
     /// Appends the segment (without terminator) to `out`. Returns false if a value could not
     /// be encoded; the issues say which.
