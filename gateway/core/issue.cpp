@@ -1,6 +1,7 @@
 #include "gateway/core/issue.h"
 
 #include <algorithm>
+#include <ostream>
 
 namespace hl7gw::core {
 
@@ -17,6 +18,11 @@ std::string_view toString(Severity severity)
         return "information";
     }
     return "error";
+}
+
+std::ostream& operator<<(std::ostream& out, Severity severity)
+{
+    return out << toString(severity);
 }
 
 std::string Location::toString() const

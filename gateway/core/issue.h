@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@ namespace hl7gw::core {
 enum class Severity : std::uint8_t { Fatal, Error, Warning, Information };
 
 std::string_view toString(Severity severity);
+std::ostream& operator<<(std::ostream& out, Severity severity);
 
 /// Where a problem is. For HL7 v2 the positions count from 1 as in ERR-2 (0 = not
 /// applicable); `offset` is the byte offset in the message (npos when unknown).

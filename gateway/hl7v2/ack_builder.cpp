@@ -75,7 +75,7 @@ bool AckBuilder::build(const Message* received, const AckRequest& request, std::
         version = v.empty() ? std::string() : std::string(v);
         trigger = received->triggerEvent();
     }
-    const std::string_view effectiveVersion = version.empty() ? "2.5.1" : version;
+    const std::string effectiveVersion = version.empty() ? std::string("2.5.1") : version;
     // ERR-1 (ELD) before v2.5, ERR-2..8 from v2.5 on (HL7 v2.5 chapter 2, ERR segment).
     const bool modernError = versionAtLeast(effectiveVersion, 2, 5);
 

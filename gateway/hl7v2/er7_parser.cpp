@@ -197,12 +197,14 @@ bool Er7Parser::parse(std::string_view bytes, Message& out, core::IssueList& iss
         out.charsetDeclared_ = true;
         return true;
     }
+    // A set we cannot read: the index stays usable (delimiters are known), values are read
+    // with the default, and the Error (table 0357 code 207) lets a receiver answer AR.
     out.charset_ = scanDefault;
     const std::size_t offset = out.offsetOf(firstName) + start;
-    issues.add(Severity::Fatal, "207", at("MSH", 18, offset),
+    issues.add(Severity::Error, "207", at("MSH", 18, offset),
                "MSH-18: character set '" + std::string(firstName.substr(0, 40)) +
-                   "' is not supported");
-    return false;
+                   "' is not supported; values read as " + std::string(scanDefault->hl7Name));
+    return true;
 }
 
 } // namespace hl7gw::hl7v2

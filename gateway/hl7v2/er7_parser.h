@@ -18,8 +18,9 @@ struct ParseOptions {
 /// blank lines, any legal delimiter set, and keeps unknown and Z-segments as they are.
 ///
 /// Problems go to `issues` with their location; the parser never throws on input. A Fatal
-/// issue (no MSH, unusable delimiters, unsupported charset) means the Message must not be
-/// used. Errors (a line that is not a segment, duplicated delimiters) leave a usable index.
+/// issue (no MSH, unusable delimiters) means the Message must not be used. Errors (a line
+/// that is not a segment, duplicated delimiters, an MSH-18 set we cannot read: code 207)
+/// leave a usable index.
 /// Stateless and thread-safe.
 class Er7Parser {
 public:

@@ -30,7 +30,11 @@ public:
             ++pos_;
         }
         out = static_cast<std::uint32_t>(value);
-        return pos_ > start && value > 0;
+        if (pos_ == start || value == 0) {
+            pos_ = start; // report the error where the number starts
+            return false;
+        }
+        return true;
     }
 
 private:

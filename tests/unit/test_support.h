@@ -1,5 +1,9 @@
 #pragma once
 
+#include "gateway/hl7v2/charset.h"
+
+#include <boost/test/unit_test.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -49,3 +53,6 @@ inline std::vector<std::filesystem::path> filesUnder(const std::filesystem::path
 }
 
 } // namespace hl7gw::test
+
+// Enums compared in BOOST_TEST without a stream operator of their own.
+BOOST_TEST_DONT_PRINT_LOG_VALUE(hl7gw::hl7v2::Charset::Id)
