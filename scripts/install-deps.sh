@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the gateway needs to build and test, from Debian 12 packages, if missing.
+# Idempotent and quiet when everything is there. Needs root (or sudo) for apt-get.
+set -euo pipefail
+
+packages=(
+    g++ cmake ninja-build pkg-config
+    libpoco-dev libxerces-c-dev rapidjson-dev libssl-dev libboost-test-dev
+    libxml2-utils
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

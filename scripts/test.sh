@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set-up command 2: install what is missing, build, run every test; then build the codec
+# tests with AddressSanitizer + UndefinedBehaviorSanitizer and run them too.
+#   SANITIZE=0 scripts/test.sh   skips the sanitizer build (faster local runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+(cd build && ctest --output-on-failure)
+if [ "${SANITIZE:-1}" != 0 ]; then
+    BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DHL7GW_SANITIZE=ON
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    (cd build-asan && ctest --output-on-failure -R '^(core_tests|hl7v2_tests)$')
+fi
