@@ -209,13 +209,8 @@ void SegmentBuilder::writeNode(const Node& node, int level, const Delimiters& d,
         return;
     }
     const char sep = level == 0 ? d.repetition : level == 1 ? d.component : d.subcomponent;
-    auto isEmpty = [](const Node& n) {
-        std::string probe;
-        writeNode(n, 3, Delimiters{}, probe);
-        return probe.empty();
-    };
     std::size_t last = node.parts.size();
-    while (last > 0 && isEmpty(node.parts[last - 1])) {
+    while (last > 0 && isEmptyNode(node.parts[last - 1])) {
         --last;
     }
     for (std::size_t i = 0; i < last; ++i) {
@@ -226,12 +221,16 @@ void SegmentBuilder::writeNode(const Node& node, int level, const Delimiters& d,
     }
 }
 
+bool SegmentBuilder::isEmptyNode(const Node& node)
+{
+    return node.raw.empty() && std::all_of(node.parts.begin(), node.parts.end(), isEmptyNode);
+}
+
 bool SegmentBuilder::write(std::string& out, core::IssueList& issues)
 {
     const bool header = id_ == "MSH" || id_ == "FHS" || id_ == "BHS";
     std::size_t last = fields_.size();
-    auto empty = [](const Node& n) { return n.raw.empty() && n.parts.empty(); };
-    while (last > (header ? 2u : 0u) && empty(fields_[last - 1])) {
+    while (last > (header ? 2u : 0u) && isEmptyNode(fields_[last - 1])) {
         --last;
     }
     out += id_;

@@ -59,6 +59,7 @@ private:
     Node& at(std::uint32_t field, std::uint32_t repetition, std::uint32_t component,
              std::uint32_t subcomponent);
     static void writeNode(const Node& node, int level, const Delimiters& d, std::string& out);
+    static bool isEmptyNode(const Node& node);
 
     std::string id_;
     Delimiters delimiters_;
