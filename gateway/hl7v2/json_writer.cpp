@@ -9,57 +9,21 @@ namespace hl7gw::hl7v2 {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-class Walker {
+// RapidJSON's writer plus one shortcut: a string already known to need no JSON escaping
+// (a plain leaf) is copied in one go instead of character by character through the
+// escape table. Prefix() keeps the writer's comma and nesting bookkeeping exact.
+class JsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
 public:
-    Walker(JsonWriter& w, TextDecoder& decoder, core::IssueList* issues)
-        : w_(w), decoder_(decoder), issues_(issues)
-    {
-    }
+    using rapidjson::Writer<rapidjson::StringBuffer>::Writer;
 
-    void leaf(const Element& e)
+    void plainString(std::string_view text)
     {
-        if (e.isNull()) {
-            w_.Null();
-            return;
-        }
-        const std::string_view text = decoder_.decode(e, issues_);
-        w_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+        Prefix(rapidjson::kStringType);
+        char* out = os_->Push(text.size() + 2);
+        out[0] = '"';
+        std::memcpy(out + 1, text.data(), text.size());
+        out[text.size() + 1] = '"';
     }
-
-    // A string when the element has one child, else an array of its children's forms.
-    void node(const Element& e, char sep)
-    {
-        const std::string_view raw = e.raw();
-        if (sep == '\0' || e.message()->findSeparator(raw.data(), raw.data() + raw.size(), sep) ==
-                               raw.data() + raw.size()) {
-            leaf(e);
-            return;
-        }
-        w_.StartArray();
-        const char next = e.level() == Level::Repetition ? e.message()->delimiters().subcomponent
-                                                         : '\0';
-        e.forEachChild([&](const Element& child) { node(child, next); });
-        w_.EndArray();
-    }
-
-    void field(const Element& f)
-    {
-        w_.StartArray();
-        if (f.isLiteral()) {
-            leaf(f);
-        } else if (!f.empty()) {
-            const char sep = f.message()->delimiters().component;
-            f.forEachChild([&](const Element& rep) { node(rep, sep); });
-        }
-        w_.EndArray();
-    }
-
-private:
-    JsonWriter& w_;
-    TextDecoder& decoder_;
-    core::IssueList* issues_;
 };
 
 void key(JsonWriter& w, const char* name)
@@ -72,14 +36,85 @@ void string(JsonWriter& w, std::string_view text)
     w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
+// Writes the fields of one segment from its leaves, as they stream by. A repetition (or
+// component) is an array exactly when its first leaf is followed by a component or
+// sub-component separator, which the leaf says: nothing is buffered or looked ahead.
+class FieldWriter {
+public:
+    FieldWriter(JsonWriter& w, TextDecoder& decoder, core::IssueList* issues)
+        : w_(w), decoder_(decoder), issues_(issues)
+    {
+    }
+
+    HL7GW_ALWAYS_INLINE void add(const Leaf& leaf)
+    {
+        using Next = Leaf::Next;
+        const bool firstOfComponent = leaf.subcomponent == 1;
+        const bool firstOfRepetition = firstOfComponent && leaf.component == 1;
+        if (firstOfRepetition && leaf.repetition == 1) {
+            w_.StartArray();
+            if ((leaf.next == Next::Field || leaf.next == Next::End) && leaf.element.empty()) {
+                w_.EndArray(); // not sent: no repetitions at all
+                return;
+            }
+        }
+        if (firstOfRepetition && (leaf.next == Next::Component || leaf.next == Next::Subcomponent)) {
+            w_.StartArray();
+            repetitionOpen_ = true;
+        }
+        if (firstOfComponent && leaf.next == Next::Subcomponent) {
+            w_.StartArray();
+            componentOpen_ = true;
+        }
+        value(leaf);
+        if (leaf.next == Next::Subcomponent) {
+            return;
+        }
+        if (componentOpen_) {
+            w_.EndArray();
+            componentOpen_ = false;
+        }
+        if (leaf.next == Next::Component) {
+            return;
+        }
+        if (repetitionOpen_) {
+            w_.EndArray();
+            repetitionOpen_ = false;
+        }
+        if (leaf.next != Next::Repetition) {
+            w_.EndArray(); // the field
+        }
+    }
+
+private:
+    HL7GW_ALWAYS_INLINE void value(const Leaf& l)
+    {
+        if (l.plain) {
+            w_.plainString(l.element.raw());
+        } else if (l.element.isNull()) {
+            w_.Null();
+        } else {
+            string(w_, decoder_.decode(l, issues_));
+        }
+    }
+
+    JsonWriter& w_;
+    TextDecoder& decoder_;
+    core::IssueList* issues_;
+    bool repetitionOpen_ = false;
+    bool componentOpen_ = false;
+};
+
 } // namespace
 
 void writeJson(const Message& message, std::uint32_t index, TextDecoder& decoder, std::string& out,
                core::IssueList* issues)
 {
-    rapidjson::StringBuffer buffer;
+    // Reused per thread: the writer allocates nothing per message once warmed up.
+    thread_local rapidjson::StringBuffer buffer;
+    buffer.Clear();
     JsonWriter w(buffer);
-    Walker walker(w, decoder, issues);
+    FieldWriter fieldWriter(w, decoder, issues);
     w.StartObject();
     key(w, "index");
     w.Uint(index);
@@ -99,8 +134,10 @@ void writeJson(const Message& message, std::uint32_t index, TextDecoder& decoder
     for (std::size_t i = 0; i < message.segmentCount(); ++i) {
         const SegmentView segment = message.segment(i);
         w.StartArray();
-        string(w, segment.id());
-        segment.forEachField([&](std::size_t, const Element& f) { walker.field(f); });
+        // A line the parser kept as "not a segment" has an id of any bytes: it is read through
+        // the charset like a value (never unescaped), so the JSON stays UTF-8.
+        string(w, decoder.decode(Element::literal(segment.id(), &message), issues));
+        segment.forEachLeaf([&](const Leaf& leaf) { fieldWriter.add(leaf); });
         w.EndArray();
     }
     w.EndArray();

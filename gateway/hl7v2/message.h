@@ -9,6 +9,15 @@
 #include <optional>
 #include <string_view>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#if defined(__GNUC__)
+#define HL7GW_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define HL7GW_ALWAYS_INLINE
+#endif
 
 namespace hl7gw::hl7v2 {
 
@@ -76,6 +85,25 @@ private:
     bool literal_ = false;
 };
 
+/// One leaf of a segment (a sub-component, or the whole value where there are no deeper
+/// separators) with its position, as SegmentView::forEachLeaf yields it.
+struct Leaf {
+    /// What follows the leaf: so a writer knows at a repetition's first leaf whether it has
+    /// more parts, without looking ahead.
+    enum class Next : std::uint8_t { Subcomponent, Component, Repetition, Field, End };
+
+    Element element;
+    std::uint32_t field;
+    std::uint32_t repetition;
+    std::uint32_t component;
+    std::uint32_t subcomponent;
+    /// Only printable ASCII other than the escape character, '"' and '\\': the raw bytes are
+    /// already the decoded text (every supported charset is ASCII below 0x80) and need no
+    /// escaping in JSON or XML either. Found during the same scan.
+    bool plain;
+    Next next;
+};
+
 /// A view of one segment. Fields count as in the standard: for MSH, field 1 is the field
 /// separator and field 2 the encoding characters; for every other segment field 1 is the
 /// first value after the segment id. Same lifetime rules as Element.
@@ -95,6 +123,10 @@ public:
     std::size_t fieldCount() const;
     Element field(std::size_t n) const;
     template <typename F> void forEachField(F&& f) const; // f(std::size_t n, const Element&)
+    /// Calls f(const Leaf&) for every leaf in order, finding all four separators in one pass
+    /// over the segment: the way to read a whole segment (decoding, JSON, XML, validation).
+    /// An empty field yields one empty leaf; MSH-1 and MSH-2 yield one literal leaf each.
+    template <typename F> void forEachLeaf(F&& f) const;
 
 private:
     std::string_view raw_;
@@ -171,6 +203,38 @@ inline const char* Message::findSeparator(const char* p, const char* end, char s
         return end;
     }
     if (!charset_->asciiTrailBytes) {
+#if defined(__SSE2__)
+        // Values are mostly a few bytes long, so the cost is per call, not per byte: compare 16
+        // bytes at once, reading past `end` while the load stays inside the message (never past
+        // its last byte), instead of one unpredictable branch per byte or a call into memchr.
+        const auto first = reinterpret_cast<std::uintptr_t>(bytes_.data());
+        const auto last = first + bytes_.size();
+        if (reinterpret_cast<std::uintptr_t>(p) >= first &&
+            reinterpret_cast<std::uintptr_t>(end) <= last) {
+            const char* limit = bytes_.data() + bytes_.size();
+            // Broadcast through a 32-bit register: GCC 12 builds _mm_set1_epi8 from a byte
+            // stored on the stack and reloaded wider, a store-forwarding stall on every call.
+            const auto repeated = 0x01010101U * static_cast<unsigned char>(separator);
+            const __m128i wanted =
+                _mm_shuffle_epi32(_mm_cvtsi32_si128(static_cast<int>(repeated)), 0);
+            while (p < end && limit - p >= 16) {
+                const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+                const auto mask =
+                    static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, wanted)));
+                if (mask != 0) {
+                    const char* hit = p + __builtin_ctz(mask);
+                    return hit < end ? hit : end;
+                }
+                p += 16;
+            }
+            for (; p < end; ++p) {
+                if (*p == separator) {
+                    return p;
+                }
+            }
+            return end;
+        }
+#endif
         const void* hit = std::memchr(p, separator, static_cast<std::size_t>(end - p));
         return hit != nullptr ? static_cast<const char*>(hit) : end;
     }
@@ -260,6 +324,139 @@ template <typename F> void SegmentView::forEachField(F&& f) const
         p = hit + 1;
         ++n;
     }
+}
+
+template <typename F> void SegmentView::forEachLeaf(F&& f) const
+{
+    const Message& message = *message_;
+    const Delimiters& d = message.delimiters();
+    const char* p = raw_.data() + idLength_;
+    const char* end = raw_.data() + raw_.size();
+    if (p >= end) {
+        return;
+    }
+    std::uint32_t field = 1;
+    if (isHeader()) {
+        f(Leaf{Element::literal(std::string_view(p, 1), message_), 1, 1, 1, 1, false, Leaf::Next::Field});
+        const char* encodingEnd = message.findSeparator(p + 1, end, d.field);
+        f(Leaf{Element::literal(std::string_view(p + 1, static_cast<std::size_t>(encodingEnd - p - 1)),
+                                message_),
+               2, 1, 1, 1, false, encodingEnd == end ? Leaf::Next::End : Leaf::Next::Field});
+        if (encodingEnd == end) {
+            return;
+        }
+        p = encodingEnd + 1;
+        field = 3;
+    } else {
+        ++p;
+    }
+    // A separator the message does not declare is compared as the field separator, which is
+    // already tested first, so it never matches on its own.
+    const char fs = d.field;
+    const char rs = d.repetition != '\0' ? d.repetition : fs;
+    const char cs = d.component != '\0' ? d.component : fs;
+    const char ss = d.subcomponent != '\0' ? d.subcomponent : fs;
+    const char esc = d.escape != '\0' ? d.escape : fs;
+    std::uint32_t repetition = 1;
+    std::uint32_t component = 1;
+    std::uint32_t subcomponent = 1;
+    const char* leafStart = p;
+    bool special = false; // an escape or a high byte since leafStart
+    // Forced inline: called from the vector and the scalar loop, GCC would otherwise make it a
+    // call per leaf, which costs more than the leaf's own work.
+    auto boundary = [&](const char* q, bool plain) HL7GW_ALWAYS_INLINE {
+        const char c = *q;
+        const Leaf::Next next = c == fs   ? Leaf::Next::Field
+                                : c == rs ? Leaf::Next::Repetition
+                                : c == cs ? Leaf::Next::Component
+                                          : Leaf::Next::Subcomponent;
+        f(Leaf{Element(std::string_view(leafStart, static_cast<std::size_t>(q - leafStart)), message_,
+                       Level::Subcomponent, true),
+               field, repetition, component, subcomponent, plain, next});
+        switch (next) {
+        case Leaf::Next::Field:
+            ++field;
+            repetition = component = subcomponent = 1;
+            break;
+        case Leaf::Next::Repetition:
+            ++repetition;
+            component = subcomponent = 1;
+            break;
+        case Leaf::Next::Component:
+            ++component;
+            subcomponent = 1;
+            break;
+        default:
+            ++subcomponent;
+        }
+        leafStart = q + 1;
+    };
+    auto scalar = [&](const char* q) HL7GW_ALWAYS_INLINE {
+        const char c = *q;
+        if (c == fs || c == rs || c == cs || c == ss) {
+            boundary(q, !special);
+            special = false;
+        } else if (c == esc || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 ||
+                   static_cast<unsigned char>(c) >= 0x7F) {
+            special = true;
+        }
+    };
+    if (message.charset().asciiTrailBytes) {
+        while (p < end) {
+            scalar(p);
+            if (static_cast<unsigned char>(*p) >= 0x80) {
+                p += gbCharLength(p, end); // trail bytes may equal a separator: skip them
+            } else {
+                ++p;
+            }
+        }
+    } else {
+#if defined(__SSE2__)
+        // 16 bytes per step; loads may run past the segment but never past the message.
+        const char* limit = message.bytes().data() + message.bytes().size();
+        const __m128i vfs = _mm_set1_epi8(fs);
+        const __m128i vrs = _mm_set1_epi8(rs);
+        const __m128i vcs = _mm_set1_epi8(cs);
+        const __m128i vss = _mm_set1_epi8(ss);
+        const __m128i vesc = _mm_set1_epi8(esc);
+        const __m128i vquote = _mm_set1_epi8('"');
+        const __m128i vbackslash = _mm_set1_epi8('\\');
+        const __m128i vspace = _mm_set1_epi8(' ');
+        const __m128i vdel = _mm_set1_epi8(0x7F);
+        while (p < end && limit - p >= 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            const __m128i hits = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vfs), _mm_cmpeq_epi8(v, vrs)),
+                                              _mm_or_si128(_mm_cmpeq_epi8(v, vcs), _mm_cmpeq_epi8(v, vss)));
+            auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
+            // Signed compare: bytes >= 0x80 are negative, so "< ' '" also catches them.
+            const __m128i odd = _mm_or_si128(
+                _mm_or_si128(_mm_cmplt_epi8(v, vspace), _mm_cmpeq_epi8(v, vdel)),
+                _mm_or_si128(_mm_cmpeq_epi8(v, vesc),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, vquote), _mm_cmpeq_epi8(v, vbackslash))));
+            auto specials = static_cast<unsigned>(_mm_movemask_epi8(odd));
+            if (end - p < 16) {
+                const unsigned valid = (1U << (end - p)) - 1;
+                mask &= valid;
+                specials &= valid;
+            }
+            while (mask != 0) {
+                const unsigned bit = static_cast<unsigned>(__builtin_ctz(mask));
+                boundary(p + bit, !special && (specials & ((1U << bit) - 1)) == 0);
+                special = false;
+                specials &= ~((2U << bit) - 1);
+                mask &= mask - 1;
+            }
+            special = special || specials != 0;
+            p += 16;
+        }
+#endif
+        for (; p < end; ++p) {
+            scalar(p);
+        }
+    }
+    f(Leaf{Element(std::string_view(leafStart, static_cast<std::size_t>(end - leafStart)), message_,
+                   Level::Subcomponent, true),
+           field, repetition, component, subcomponent, !special, Leaf::Next::End});
 }
 
 } // namespace hl7gw::hl7v2

@@ -33,6 +33,11 @@ public:
     /// decode: the common case, no copy) or into this decoder's scratch buffer, valid until
     /// the next call. HL7 null `""` decodes to `""` as written; callers test isNull().
     std::string_view decode(const Element& element, core::IssueList* issues = nullptr);
+    /// Same for a leaf from SegmentView::forEachLeaf; plain leaves cost nothing.
+    std::string_view decode(const Leaf& leaf, core::IssueList* issues = nullptr)
+    {
+        return leaf.plain ? leaf.element.raw() : decode(leaf.element, issues);
+    }
 
     /// Appends the decoded text of `element` to `out`.
     void decodeAppend(const Element& element, std::string& out, core::IssueList* issues = nullptr);

@@ -184,3 +184,76 @@ BOOST_DATA_TEST_CASE(malformed_inputs_never_crash_and_problems_are_located, bdat
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(leaf_walker)
+
+namespace {
+
+// Every leaf with its position, read through the nested Element API (field by field).
+std::vector<std::string> nestedLeaves(const Message& m)
+{
+    std::vector<std::string> out;
+    for (std::size_t s = 0; s < m.segmentCount(); ++s) {
+        m.segment(s).forEachField([&](std::size_t f, const Element& field) {
+            std::uint32_t r = 0;
+            field.forEachChild([&](const Element& rep) {
+                ++r;
+                std::uint32_t c = 0;
+                rep.forEachChild([&](const Element& comp) {
+                    ++c;
+                    std::uint32_t k = 0;
+                    comp.forEachChild([&](const Element& sub) {
+                        ++k;
+                        out.push_back(std::to_string(s) + ":" + std::to_string(f) + "." +
+                                      std::to_string(r) + "." + std::to_string(c) + "." +
+                                      std::to_string(k) + "=" + std::string(sub.raw()));
+                    });
+                });
+            });
+        });
+    }
+    return out;
+}
+
+std::vector<std::string> walkedLeaves(const Message& m)
+{
+    std::vector<std::string> out;
+    for (std::size_t s = 0; s < m.segmentCount(); ++s) {
+        m.segment(s).forEachLeaf([&](const Leaf& l) {
+            out.push_back(std::to_string(s) + ":" + std::to_string(l.field) + "." +
+                          std::to_string(l.repetition) + "." + std::to_string(l.component) + "." +
+                          std::to_string(l.subcomponent) + "=" + std::string(l.element.raw()));
+        });
+    }
+    return out;
+}
+
+std::vector<fs::path> walkerInputs()
+{
+    std::vector<fs::path> files = singleMessages();
+    for (const fs::path& p : hl7gw::test::filesUnder(hl7gw::test::dataDir() / "hl7v2", {".hl7"})) {
+        files.push_back(p);
+    }
+    return files;
+}
+
+} // namespace
+
+BOOST_DATA_TEST_CASE(single_pass_walk_matches_the_nested_element_api, bdata::make(walkerInputs()),
+                     file)
+{
+    const std::string bytes = hl7gw::test::readFile(file);
+    MessageSplitter splitter(bytes);
+    Chunk chunk;
+    IssueList issues;
+    Message m;
+    while (splitter.next(chunk, issues)) {
+        if (chunk.kind == Chunk::Kind::Message && Er7Parser().parse(chunk.bytes, m, issues)) {
+            const auto nested = nestedLeaves(m);
+            const auto walked = walkedLeaves(m);
+            BOOST_TEST(nested == walked, boost::test_tools::per_element());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
