@@ -82,6 +82,9 @@ bool AckBuilder::build(const Message* received, const AckRequest& request, std::
     SegmentBuilder msh("MSH", delimiters, charset);
     if (received != nullptr) {
         const SegmentView in = received->header();
+        // MSH-2 exactly as sent: rebuilding it from the parsed delimiters would change a
+        // declaration whose duplicates the parser switched off.
+        msh.setRaw(2, in.field(2).raw());
         msh.setRaw(3, in.field(5).raw());
         msh.setRaw(4, in.field(6).raw());
         msh.setRaw(5, in.field(3).raw());

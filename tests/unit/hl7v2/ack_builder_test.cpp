@@ -165,6 +165,18 @@ BOOST_AUTO_TEST_CASE(answers_in_the_senders_charset_and_delimiters)
     BOOST_TEST(at(out.message, "ERR-8") == "號源已被預約");
 }
 
+BOOST_AUTO_TEST_CASE(echoes_msh2_exactly_even_when_it_repeats_a_delimiter)
+{
+    const std::string received = "MSH|^~\\\\&|A|B|C|D|20260101||ADT^A01|5|P|2.6\r";
+    Message m;
+    IssueList parseIssues;
+    BOOST_REQUIRE(Er7Parser().parse(received, m, parseIssues));
+    std::string ack;
+    IssueList issues;
+    BOOST_REQUIRE(AckBuilder().build(&m, request(AckCode::ApplicationAccept), ack, issues));
+    BOOST_TEST(ack.rfind("MSH|^~\\\\&|C|D|A|B|", 0) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(best_effort_reject_when_msh_is_unreadable)
 {
     IssueList problems;
