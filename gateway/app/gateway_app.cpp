@@ -1,6 +1,7 @@
 #include "gateway/app/gateway_app.h"
 
 #include "gateway/app/parse_command.h"
+#include "gateway/app/validate_command.h"
 #include "gateway/core/errors.h"
 
 #include <Poco/Util/HelpFormatter.h>
@@ -33,6 +34,9 @@ void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
                              "character set of messages whose MSH-18 is empty "
                              "(the channel default; default UNICODE UTF-8)")
                           .argument("NAME"));
+    options.addOption(
+        Option("profile", "", "validate: also check the conformance profile in FILE")
+            .argument("FILE"));
 }
 
 void GatewayApp::handleOption(const std::string& name, const std::string& value)
@@ -47,6 +51,8 @@ void GatewayApp::handleOption(const std::string& name, const std::string& value)
         gets_.push_back(value);
     } else if (name == "charset") {
         charset_ = value;
+    } else if (name == "profile") {
+        profile_ = value;
     }
 }
 
@@ -59,7 +65,7 @@ void GatewayApp::printHelp() const
         "HL7 v2 / FHIR R4 integration gateway.\n"
         "Commands:\n"
         "  parse [--to er7|xml|json|summary] [--get PATH]... FILE...   read messages ('-' = stdin)\n"
-        "  validate FILE...                                            check message structure\n"
+        "  validate [--profile FILE] FILE...                           check message structure\n"
         "Exit codes: 0 success, 1 bad input, 2 usage or configuration error.");
     formatter.setUnixStyle(true);
     formatter.format(std::cout);
@@ -106,6 +112,16 @@ int GatewayApp::main(const std::vector<std::string>& args)
             options.inputs = inputs;
             options.defaultCharset = defaultCharset;
             return runParse(options, std::cout, std::cerr);
+        }
+        if (command == "validate") {
+            if (inputs.empty()) {
+                return usage("validate needs at least one FILE ('-' for stdin)");
+            }
+            ValidateCommandOptions options;
+            options.inputs = inputs;
+            options.profile = profile_;
+            options.defaultCharset = defaultCharset;
+            return runValidate(options, std::cout, std::cerr);
         }
     } catch (const core::IoError& e) {
         std::cerr << "hl7gw " << command << ": " << e.message() << '\n';

@@ -28,6 +28,7 @@ private:
     std::string to_;
     std::vector<std::string> gets_;
     std::string charset_;
+    std::string profile_;
 };
 
 } // namespace hl7gw::app

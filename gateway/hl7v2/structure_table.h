@@ -1,6 +1,9 @@
 #pragma once
 
+#include "gateway/core/issue.h"
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +18,8 @@ struct FieldDefinition {
     bool repeating = false;
     std::uint32_t maxRepetitions = 1; // 0 = unbounded
     std::string table;    // HL7 table number for coded values ("0001"), "" when none
+    /// When `required` only holds from some version on (MSH-7, ERR-3: "2.5"); "" = always.
+    std::string requiredSince;
 };
 
 struct SegmentDefinition {
@@ -46,6 +51,26 @@ struct MessageStructure {
     std::vector<StructureNode> children;
 };
 
+/// A code table the validator checks values against. HL7-defined tables are closed (a value
+/// outside them is an error); user-defined ones may be extended locally (a warning).
+struct CodeTable {
+    std::string number; // "0001"
+    std::string name;   // "Administrative Sex"
+    bool hl7Defined = true;
+    std::vector<std::string> values; // sorted
+
+    bool contains(std::string_view value) const;
+};
+
+/// The texts a StructureTable is built from, one per data file (format: gateway/hl7v2/README.md).
+struct StructureTableSources {
+    std::string_view structures; // data/structures.txt
+    std::string_view segments;   // data/segments.txt
+    std::string_view dataTypes;  // data/datatypes.txt
+    std::string_view events;     // data/events.txt
+    std::string_view tables;     // data/tables.txt
+};
+
 /// The message structures, segment definitions, data types and event -> structure map the
 /// codec knows, loaded once from the data compiled in from gateway/hl7v2/data/ (structures
 /// are data, not code per message type). Immutable after construction; thread-safe.
@@ -53,6 +78,17 @@ class StructureTable {
 public:
     /// The table built from the compiled-in data.
     static const StructureTable& builtin();
+
+    /// Builds a table from texts in the data formats. Lines that cannot be read are skipped
+    /// and reported to `problems` (location: `path` = file name, `line`); builtin() treats
+    /// any such problem in the compiled-in data as a bug.
+    explicit StructureTable(const StructureTableSources& sources,
+                            core::IssueList* problems = nullptr);
+    ~StructureTable();
+    StructureTable(StructureTable&&) noexcept;
+    StructureTable& operator=(StructureTable&&) noexcept;
+    StructureTable(const StructureTable&) = delete;
+    StructureTable& operator=(const StructureTable&) = delete;
 
     const MessageStructure* structure(std::string_view name) const;
     const SegmentDefinition* segment(std::string_view id) const;
@@ -62,6 +98,18 @@ public:
     /// event table (`ADT^A04` -> `ADT_A01`, `SIU^S15` -> `SIU_S12`); "" when unknown.
     std::string structureFor(std::string_view code, std::string_view trigger,
                              std::string_view declared) const;
+
+    /// HL7 code table by number ("0001"); nullptr when we do not carry it.
+    const CodeTable* codeTable(std::string_view number) const;
+
+    /// Sorted names of everything the table knows, for listings and tests.
+    std::vector<std::string> structureNames() const;
+    std::vector<std::string> segmentIds() const;
+    std::vector<std::string> dataTypeNames() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
 };
 
 } // namespace hl7gw::hl7v2
