@@ -1,6 +1,7 @@
 #include "gateway/app/message_reader.h"
 
 #include "gateway/app/input_file.h"
+#include "gateway/hl7v2/xml_codec.h"
 
 #include <ostream>
 
@@ -35,9 +36,25 @@ ReadTotals MessageReader::read(const std::vector<std::string>& inputs,
     ReadTotals totals;
     hl7v2::Message message;
     core::IssueList issues;
+    const hl7v2::Er7Parser xmlParser;
     for (const std::string& name : inputs) {
         const InputFile input(name);
-        hl7v2::MessageSplitter splitter(input.bytes());
+        std::string_view bytes = input.bytes();
+        std::string converted;
+        const bool fromXml = hl7v2::looksLikeXml(bytes);
+        if (fromXml) {
+            // v2 XML is converted to ER7 first; the XML's own problems count as the file's.
+            core::IssueList xmlIssues;
+            hl7v2::readXml(bytes, converted, xmlIssues);
+            for (const core::Issue& issue : xmlIssues) {
+                errors_ << formatIssue(name, 0, issue) << '\n';
+            }
+            if (xmlIssues.hasErrors()) {
+                ++totals.errors;
+            }
+            bytes = converted;
+        }
+        hl7v2::MessageSplitter splitter(bytes);
         hl7v2::Chunk chunk;
         core::IssueList envelopeIssues;
         auto flushEnvelope = [&]() {
@@ -58,7 +75,8 @@ ReadTotals MessageReader::read(const std::vector<std::string>& inputs,
                 continue;
             }
             issues.clear();
-            const bool ok = parser_.parse(chunk.bytes, message, issues);
+            // ER7 converted from XML is UTF-8 whatever the default for raw inputs is.
+            const bool ok = (fromXml ? xmlParser : parser_).parse(chunk.bytes, message, issues);
             MessageContext context{name, chunk.number, chunk, ok ? &message : nullptr, issues};
             onMessage(context);
             ++totals.messages;

@@ -5,6 +5,7 @@
 #include "gateway/hl7v2/json_writer.h"
 #include "gateway/hl7v2/path.h"
 #include "gateway/hl7v2/text_decoder.h"
+#include "gateway/hl7v2/xml_codec.h"
 
 #include <ostream>
 
@@ -48,7 +49,7 @@ int runParse(const ParseCommandOptions& options, std::ostream& out, std::ostream
         paths.push_back(*path);
     }
     const std::string& to = options.to;
-    if (to != "er7" && to != "json" && to != "summary") {
+    if (to != "er7" && to != "xml" && to != "json" && to != "summary") {
         err << "hl7gw parse: --to must be er7, xml, json or summary (got '" << to << "')\n";
         return 2;
     }
@@ -102,6 +103,11 @@ int runParse(const ParseCommandOptions& options, std::ostream& out, std::ostream
             buffer.clear();
             hl7v2::writeJson(*message, ctx.number, decoder, buffer, &ctx.issues);
             out << buffer << '\n';
+        } else if (to == "xml") {
+            buffer.clear();
+            if (hl7v2::writeXml(*message, decoder, buffer, &ctx.issues)) {
+                out << buffer; // one document per message
+            }
         }
     };
     auto onEnvelope = [&](const std::string&, const hl7v2::Chunk& chunk) {
