@@ -257,3 +257,36 @@ BOOST_DATA_TEST_CASE(single_pass_walk_matches_the_nested_element_api, bdata::mak
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(fuzz_regressions)
+
+// Inputs the fuzzer once broke the codec with (tests/data/hl7v2/fuzz-regressions/): each must
+// now go through every reader without a crash and give UTF-8 JSON.
+BOOST_DATA_TEST_CASE(replay_without_crash,
+                     bdata::make(hl7gw::test::filesUnder(hl7gw::test::dataDir() /
+                                                             "hl7v2/fuzz-regressions",
+                                                         {".hl7"})),
+                     file)
+{
+    const std::string bytes = hl7gw::test::readFile(file);
+    MessageSplitter splitter(bytes);
+    Chunk chunk;
+    IssueList issues;
+    Message m;
+    TextDecoder decoder;
+    std::size_t parsed = 0;
+    while (splitter.next(chunk, issues)) {
+        if (chunk.kind == Chunk::Kind::Message && Er7Parser().parse(chunk.bytes, m, issues)) {
+            ++parsed;
+            decodeAll(m, decoder, issues);
+            std::string json;
+            writeJson(m, chunk.number, decoder, json, &issues);
+            rapidjson::Document doc;
+            doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.c_str(), json.size());
+            BOOST_TEST(!doc.HasParseError());
+        }
+    }
+    BOOST_TEST(parsed >= 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
