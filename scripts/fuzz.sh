@@ -22,6 +22,13 @@ if [ -n "${FUZZ_CPU:-}" ]; then
   PIN=(taskset -c "$FUZZ_CPU")
 fi
 
+scripts/install-deps.sh
+# libFuzzer and the sanitizer runtimes come with Debian's clang and libclang-rt-14-dev.
+if ! command -v clang++ >/dev/null || ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "ok installed"; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clang libclang-rt-14-dev >/dev/null || exit 2
+fi
+
 if [ ! -f "$BUILD/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DHL7GW_FUZZ=ON -DHL7GW_TESTS=ON || exit 2

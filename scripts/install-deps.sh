@@ -6,7 +6,6 @@ set -euo pipefail
 packages=(
     g++ cmake ninja-build pkg-config
     libpoco-dev libxerces-c-dev rapidjson-dev libssl-dev libboost-test-dev
-    libxml2-utils
 )
 missing=()
 for p in "${packages[@]}"; do
