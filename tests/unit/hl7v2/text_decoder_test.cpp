@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(decodes_gb18030_four_byte_characters)
     IssueList issues;
     BOOST_REQUIRE(Er7Parser().parse(text, m, issues));
     TextDecoder decoder;
-    BOOST_TEST(decoder.decode(Path::parse("NTE-3")->resolve(m), &issues) ==
+    BOOST_TEST(decoder.decode(Path::parse("OBX-5")->resolve(m), &issues) ==
                "住院說明\n第二行：姓名含𠮷字");
     BOOST_TEST(decoder.decode(Path::parse("PID-11.1")->resolve(m), &issues) ==
                "東城區建國門內大街1號&2單元");
