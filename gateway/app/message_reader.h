@@ -22,17 +22,19 @@ struct MessageContext {
     core::IssueList& issues;    // parse issues so far; the command may add its own
 };
 
-/// Reads every named input (files or `-`), splits it into messages and parses each one,
-/// calling `onMessage` per message and `onEnvelope` for batch header/trailer lines (may be
-/// empty). Issues are printed to `errors` as `FILE:MESSAGE#:LOCATION: severity: text`.
-/// Returns the number of inputs or messages with errors; throws core::IoError for an input
-/// that cannot be opened.
+/// What MessageReader::read saw: messages, their bytes, and how many messages (or envelope
+/// lines, or XML documents) had Error or Fatal issues.
 struct ReadTotals {
     std::uint64_t messages = 0;
     std::uint64_t bytes = 0;
-    std::uint64_t errors = 0; // messages (or envelope lines) with Error or Fatal issues
+    std::uint64_t errors = 0;
 };
 
+/// Reads every named input (files or `-`; v2 XML is converted to ER7 first), splits it into
+/// messages and parses each one, calling `onMessage` per message and `onEnvelope` for batch
+/// header/trailer lines (may be empty). Issues are printed to `errors` as
+/// `FILE:MESSAGE#:LOCATION: severity: text`. Throws core::IoError for an input that cannot be
+/// opened. Not thread-safe; one reader per command.
 class MessageReader {
 public:
     using MessageHandler = std::function<void(MessageContext&)>;
