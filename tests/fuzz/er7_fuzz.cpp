@@ -105,6 +105,34 @@ void exercise(const Message& message, const Er7Parser& parser)
         check(fields == segment.fieldCount(), "fieldCount matches forEachField");
         check(!segment.field(fields + 1).present(), "no field past the last");
 
+        // The single-pass walker must see exactly the leaves of the nested API, at the same
+        // positions, and a leaf it calls plain must decode to its own bytes.
+        std::vector<std::string_view> nested;
+        segment.forEachField([&](std::size_t, const Element& field) {
+            field.forEachChild([&](const Element& r) {
+                r.forEachChild([&](const Element& c) {
+                    c.forEachChild([&](const Element& sub) { nested.push_back(sub.raw()); });
+                });
+            });
+        });
+        std::size_t leaves = 0;
+        segment.forEachLeaf([&](const Leaf& leaf) {
+            check(leaves < nested.size(), "no more leaves than the nested API");
+            check(leaf.element.raw().data() == nested[leaves].data() &&
+                      leaf.element.raw().size() == nested[leaves].size(),
+                  "forEachLeaf yields the nested API's leaves in order");
+            check(segment.field(leaf.field).repetition(leaf.repetition).component(leaf.component)
+                          .subcomponent(leaf.subcomponent).raw().data() == leaf.element.raw().data() ||
+                      leaf.element.isLiteral(),
+                  "a leaf's position finds it again");
+            if (leaf.plain) {
+                check(keep.decode(leaf.element, &issues) == leaf.element.raw(),
+                      "a plain leaf decodes to its own bytes");
+            }
+            ++leaves;
+        });
+        check(leaves == nested.size(), "forEachLeaf yields every leaf");
+
         // An untouched segment writes back as it came, apart from trailing empty fields,
         // which writers must omit.
         SegmentBuilder builder(segment);
