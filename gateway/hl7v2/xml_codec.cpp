@@ -1,8 +1,9 @@
 #include "gateway/hl7v2/xml_codec.h"
 
-#include <xercesc/dom/DOM.hpp>
-#include <xercesc/framework/MemBufFormatTarget.hpp>
+#include <xercesc/dom/DOMException.hpp>
+#include <xercesc/dom/DOMLSException.hpp>
 #include <xercesc/framework/MemBufInputSource.hpp>
+#include <xercesc/framework/XMLFormatter.hpp>
 #include <xercesc/sax/Locator.hpp>
 #include <xercesc/sax/SAXParseException.hpp>
 #include <xercesc/sax2/Attributes.hpp>
@@ -13,6 +14,8 @@
 #include <xercesc/util/PlatformUtils.hpp>
 #include <xercesc/util/SecurityManager.hpp>
 #include <xercesc/util/TransService.hpp>
+#include <xercesc/util/XMLChar.hpp>
+#include <xercesc/util/XMLDOMMsg.hpp>
 #include <xercesc/util/XMLException.hpp>
 #include <xercesc/util/XMLUni.hpp>
 
@@ -156,10 +159,24 @@ bool isControl(unsigned char c)
     return (c < 0x20 && c != '\t') || c == 0x7F;
 }
 
-struct DocumentDeleter {
-    void operator()(xercesc::DOMDocument* doc) const { doc->release(); }
+// Hands what XMLFormatter produces (already UTF-8 and escaped) to the writer's string.
+class StringTarget : public xercesc::XMLFormatTarget {
+public:
+    explicit StringTarget(std::string& out) : out_(out) {}
+
+    void writeChars(const XMLByte* const bytes, const XMLSize_t count,
+                    xercesc::XMLFormatter* const) override
+    {
+        out_.append(reinterpret_cast<const char*>(bytes), count);
+    }
+
+private:
+    std::string& out_;
 };
 
+// Streams the document in one pass: markup is ASCII and written as is, text and attribute
+// values go through Xerces' XMLFormatter for escaping and UTF-8. A DOM built first and
+// serialised afterwards costs several times the rest of the conversion.
 class XmlWriter {
 public:
     XmlWriter(const Message& message, TextDecoder& decoder, const StructureTable& table,
@@ -171,40 +188,61 @@ public:
     bool write(std::string& out);
 
 private:
+    // A level of the message structure. While segments are being placed, frame i is the
+    // element open_[i] (the root, then the groups entered).
     struct Frame {
         const std::vector<StructureNode>* children;
         std::size_t pos; // index of the child last placed; npos before the first
-        xercesc::DOMElement* element;
     };
 
-    xercesc::DOMElement* element(std::string_view name);
-    xercesc::DOMElement* child(xercesc::DOMElement* parent, std::string_view name);
+    // An element whose start tag is written. Its '>' waits for the first child, so that an
+    // element without children can still become "<name/>".
+    struct OpenElement {
+        std::string name;
+        bool empty = true;
+        bool container = false; // holds elements only, so its children are indented
+    };
+
+    void open(std::string_view name);
+    void close();
+    void leaveFrames(std::vector<Frame>& frames, std::size_t size);
+    void attribute(std::string_view name, const XmlString& value);
+    void writeText(const XmlString& text);
+    void format(const XMLCh* text, std::size_t length, xercesc::XMLFormatter::EscapeFlags escapes);
     void addIssue(Severity severity, std::string code, Location where, std::string text);
 
     std::string decoded(const Element& e);
     const DataTypeDefinition* composite(std::string_view type) const;
     std::string fieldType(const SegmentView& segment, std::size_t n);
 
-    void placeSegment(std::vector<Frame>& frames, std::string_view id, xercesc::DOMElement* el);
+    void placeSegment(std::vector<Frame>& frames, std::string_view id);
     bool findIn(std::vector<Frame>& frames, std::size_t depth, std::string_view id, bool lenient);
 
-    void appendSegment(xercesc::DOMElement* segmentElement, const SegmentView& segment);
-    void appendRepetition(xercesc::DOMElement* parent, const std::string& name,
-                          const Element& repetition, const std::string& type);
-    void appendComponent(xercesc::DOMElement* parent, const std::string& name,
-                         const Element& component, const std::string& type);
-    void appendValue(xercesc::DOMElement* parent, const Element& value);
-    void appendText(xercesc::DOMElement* parent, std::string_view text);
-    void appendEscape(xercesc::DOMElement* parent, std::string_view sequence);
+    void appendSegment(const SegmentView& segment);
+    void appendRepetition(const std::string& name, const Element& repetition,
+                          const std::string& type);
+    void appendComponent(const std::string& name, const Element& component,
+                         const std::string& type);
+    void appendValue(const Element& value);
+    void appendText(std::string_view text);
+    void appendEscape(std::string_view sequence);
 
     const Message& message_;
     TextDecoder& decoder_;
     const StructureTable& table_;
     core::IssueList* issues_;
-    xercesc::DOMDocument* doc_ = nullptr;
     XmlString namespace_ = asciiToXml(V2XmlNamespace);
     std::string structureName_;
     bool failed_ = false;
+    bool invalidCharacter_ = false;
+    std::string xml_;
+    StringTarget target_{xml_};
+    // XML 1.0 in UTF-8, as the declaration says; a character the transcoder cannot write
+    // becomes a character reference instead of failing the message.
+    xercesc::XMLFormatter formatter_{u"UTF-8", xercesc::XMLUni::fgVersion1_0, &target_,
+                                     xercesc::XMLFormatter::NoEscapes,
+                                     xercesc::XMLFormatter::UnRep_CharRef};
+    std::vector<OpenElement> open_;
 };
 
 void XmlWriter::addIssue(Severity severity, std::string code, Location where, std::string text)
@@ -217,16 +255,97 @@ void XmlWriter::addIssue(Severity severity, std::string code, Location where, st
     }
 }
 
-xercesc::DOMElement* XmlWriter::element(std::string_view name)
+// The children of an element are either all elements other than <escape> (segments,
+// groups, fields, components) or text and <escape> elements (a value), so the first child
+// decides whether the element gets indentation. Inside a value it would become text.
+void XmlWriter::open(std::string_view name)
 {
-    return doc_->createElementNS(namespace_.c_str(), asciiToXml(name).c_str());
+    if (!open_.empty()) {
+        OpenElement& parent = open_.back();
+        if (parent.empty) {
+            xml_ += '>';
+            parent.empty = false;
+            parent.container = name != "escape";
+        }
+        if (parent.container) {
+            xml_ += '\n';
+            xml_.append(open_.size() * 2, ' ');
+        }
+    }
+    xml_ += '<';
+    xml_ += name;
+    open_.push_back(OpenElement{std::string(name)});
 }
 
-xercesc::DOMElement* XmlWriter::child(xercesc::DOMElement* parent, std::string_view name)
+void XmlWriter::close()
 {
-    xercesc::DOMElement* e = element(name);
-    parent->appendChild(e);
-    return e;
+    const OpenElement& e = open_.back();
+    if (e.empty) {
+        xml_ += "/>";
+    } else {
+        if (e.container) {
+            xml_ += '\n';
+            xml_.append((open_.size() - 1) * 2, ' ');
+        }
+        xml_ += "</";
+        xml_ += e.name;
+        xml_ += '>';
+    }
+    open_.pop_back();
+}
+
+// Keeps the first `size` frames; the groups of the others are finished, so their elements
+// are closed.
+void XmlWriter::leaveFrames(std::vector<Frame>& frames, std::size_t size)
+{
+    frames.resize(size);
+    while (open_.size() > size) {
+        close();
+    }
+}
+
+// Only right after open(): the start tag is still unfinished.
+void XmlWriter::attribute(std::string_view name, const XmlString& value)
+{
+    xml_ += ' ';
+    xml_ += name;
+    xml_ += "=\"";
+    // XML cannot carry U+0000; the value ends there, as a C string would.
+    format(value.c_str(), xercesc::XMLString::stringLen(value.c_str()),
+           xercesc::XMLFormatter::AttrEscapes);
+    xml_ += '"';
+}
+
+// Text inside the innermost open element; its children are text and escapes only, so it
+// never becomes a container.
+void XmlWriter::writeText(const XmlString& text)
+{
+    OpenElement& parent = open_.back();
+    if (parent.empty) {
+        xml_ += '>';
+        parent.empty = false;
+    }
+    format(text.data(), text.size(), xercesc::XMLFormatter::CharEscapes);
+}
+
+// XMLFormatter escapes but does not check: a character XML 1.0 forbids (U+FFFE, U+FFFF, a
+// control character in an escape's V) would make the document unreadable, so it fails the
+// message as Xerces' serializer does (INVALID_CHARACTER_ERR), once everything is decoded.
+void XmlWriter::format(const XMLCh* text, std::size_t length,
+                       xercesc::XMLFormatter::EscapeFlags escapes)
+{
+    for (std::size_t i = 0; i < length; ++i) {
+        if (xercesc::XMLChar1_0::isXMLChar(text[i])) {
+            continue;
+        }
+        // Outside the BMP: valid only as a high surrogate followed by a low one.
+        if (i + 1 < length && xercesc::XMLChar1_0::isXMLChar(text[i], text[i + 1])) {
+            ++i;
+            continue;
+        }
+        invalidCharacter_ = true;
+    }
+    formatter_.formatBuf(text, length, escapes);
 }
 
 std::string XmlWriter::decoded(const Element& e)
@@ -295,47 +414,48 @@ bool XmlWriter::findIn(std::vector<Frame>& frames, std::size_t depth, std::strin
             if (node.name != id) {
                 continue;
             }
-            frames.resize(depth + 1);
+            leaveFrames(frames, depth + 1);
             frames.back().pos = i;
             return true;
         }
         if (!canBegin(node, id)) {
             continue;
         }
-        frames.resize(depth + 1);
+        leaveFrames(frames, depth + 1);
         frames.back().pos = i;
-        xercesc::DOMElement* group = child(frames.back().element, structureName_ + '.' + node.name);
-        frames.push_back(Frame{&node.children, std::string::npos, group});
+        open(structureName_ + '.' + node.name);
+        frames.push_back(Frame{&node.children, std::string::npos});
         return findIn(frames, frames.size() - 1, id, lenient);
     }
     return false;
 }
 
-void XmlWriter::placeSegment(std::vector<Frame>& frames, std::string_view id,
-                             xercesc::DOMElement* el)
+// Opens the segment's element where the structure puts it.
+void XmlWriter::placeSegment(std::vector<Frame>& frames, std::string_view id)
 {
     for (bool lenient : {false, true}) {
         for (std::size_t depth = frames.size(); depth-- > 0;) {
             if (findIn(frames, depth, id, lenient)) {
-                frames.back().element->appendChild(el);
+                open(id);
                 return;
             }
         }
     }
     // Not in the structure (Z-segment, wrong order, other version): kept in order at the
     // level where it appeared.
-    frames.back().element->appendChild(el);
+    open(id);
 }
 
-void XmlWriter::appendEscape(xercesc::DOMElement* parent, std::string_view sequence)
+void XmlWriter::appendEscape(std::string_view sequence)
 {
-    xercesc::DOMElement* e = child(parent, "escape");
-    e->setAttribute(u"V", toXml(sequence).c_str());
+    open("escape");
+    attribute("V", toXml(sequence));
+    close();
 }
 
-// Text goes in as text nodes, except control characters: XML 1.0 cannot carry most of
-// them and normalises CR away, so they travel as \Xhh\ escapes.
-void XmlWriter::appendText(xercesc::DOMElement* parent, std::string_view text)
+// Text goes in as text, except control characters: XML 1.0 cannot carry most of them and
+// normalises CR away, so they travel as \Xhh\ escapes.
+void XmlWriter::appendText(std::string_view text)
 {
     static const char* hex = "0123456789ABCDEF";
     std::size_t i = 0;
@@ -345,7 +465,7 @@ void XmlWriter::appendText(xercesc::DOMElement* parent, std::string_view text)
             ++j;
         }
         if (j > i) {
-            parent->appendChild(doc_->createTextNode(toXml(text.substr(i, j - i)).c_str()));
+            writeText(toXml(text.substr(i, j - i)));
         }
         if (j == text.size()) {
             return;
@@ -357,18 +477,18 @@ void XmlWriter::appendText(xercesc::DOMElement* parent, std::string_view text)
             sequence += hex[c & 0xF];
             ++j;
         }
-        appendEscape(parent, sequence);
+        appendEscape(sequence);
         i = j;
     }
 }
 
 // Splits the raw value at the escape sequences that are not characters, decoding the
 // pieces between them with the caller's decoder (escapes and the message charset).
-void XmlWriter::appendValue(xercesc::DOMElement* parent, const Element& value)
+void XmlWriter::appendValue(const Element& value)
 {
     const std::string_view raw = value.raw();
     if (value.isLiteral()) {
-        appendText(parent, raw);
+        appendText(raw);
         return;
     }
     const char escape = message_.delimiters().escape;
@@ -380,7 +500,7 @@ void XmlWriter::appendValue(xercesc::DOMElement* parent, const Element& value)
             const Element piece(
                 std::string_view(pieceStart, static_cast<std::size_t>(pieceEnd - pieceStart)),
                 &message_, Level::Subcomponent, true);
-            appendText(parent, decoded(piece));
+            appendText(decoded(piece));
         }
     };
     while (p < end) {
@@ -395,7 +515,7 @@ void XmlWriter::appendValue(xercesc::DOMElement* parent, const Element& value)
         const std::string_view seq(hit + 1, static_cast<std::size_t>(close - hit - 1));
         if (!decodesToText(seq)) {
             flushPiece(hit);
-            appendEscape(parent, decoded(Element(seq, &message_, Level::Subcomponent, true)));
+            appendEscape(decoded(Element(seq, &message_, Level::Subcomponent, true)));
             pieceStart = close + 1;
         }
         p = close + 1;
@@ -403,17 +523,18 @@ void XmlWriter::appendValue(xercesc::DOMElement* parent, const Element& value)
     flushPiece(end);
 }
 
-void XmlWriter::appendComponent(xercesc::DOMElement* parent, const std::string& name,
-                                const Element& component, const std::string& type)
+void XmlWriter::appendComponent(const std::string& name, const Element& component,
+                                const std::string& type)
 {
-    xercesc::DOMElement* e = child(parent, name);
+    open(name);
     const DataTypeDefinition* def = composite(type);
     const char sub = message_.delimiters().subcomponent;
     const std::string_view raw = component.raw();
     const bool split = def != nullptr || message_.findSeparator(raw.data(), raw.data() + raw.size(),
                                                                 sub) != raw.data() + raw.size();
     if (!split) {
-        appendValue(e, component);
+        appendValue(component);
+        close();
         return;
     }
     const std::string prefix = def != nullptr ? def->name : name;
@@ -421,15 +542,18 @@ void XmlWriter::appendComponent(xercesc::DOMElement* parent, const std::string& 
     component.forEachChild([&](const Element& subcomponent) {
         ++s;
         if (!subcomponent.empty()) {
-            appendValue(child(e, prefix + '.' + std::to_string(s)), subcomponent);
+            open(prefix + '.' + std::to_string(s));
+            appendValue(subcomponent);
+            close();
         }
     });
+    close();
 }
 
-void XmlWriter::appendRepetition(xercesc::DOMElement* parent, const std::string& name,
-                                 const Element& repetition, const std::string& type)
+void XmlWriter::appendRepetition(const std::string& name, const Element& repetition,
+                                 const std::string& type)
 {
-    xercesc::DOMElement* e = child(parent, name);
+    open(name);
     const DataTypeDefinition* def = composite(type);
     const Delimiters& d = message_.delimiters();
     const std::string_view raw = repetition.raw();
@@ -438,7 +562,8 @@ void XmlWriter::appendRepetition(xercesc::DOMElement* parent, const std::string&
                        message_.findSeparator(raw.data(), end, d.component) != end ||
                        message_.findSeparator(raw.data(), end, d.subcomponent) != end;
     if (!split) {
-        appendValue(e, repetition);
+        appendValue(repetition);
+        close();
         return;
     }
     const std::string prefix = def != nullptr ? def->name : name;
@@ -450,17 +575,21 @@ void XmlWriter::appendRepetition(xercesc::DOMElement* parent, const std::string&
         }
         const std::string componentType =
             def != nullptr && c <= def->components.size() ? def->components[c - 1] : std::string();
-        appendComponent(e, prefix + '.' + std::to_string(c), component, componentType);
+        appendComponent(prefix + '.' + std::to_string(c), component, componentType);
     });
+    close();
 }
 
-void XmlWriter::appendSegment(xercesc::DOMElement* segmentElement, const SegmentView& segment)
+// Writes the fields into the segment's element, which is open.
+void XmlWriter::appendSegment(const SegmentView& segment)
 {
     const std::string id(segment.id());
     segment.forEachField([&](std::size_t n, const Element& field) {
         const std::string name = id + '.' + std::to_string(n);
         if (field.isLiteral()) {
-            appendValue(child(segmentElement, name), field);
+            open(name);
+            appendValue(field);
+            close();
             return;
         }
         if (field.empty()) {
@@ -468,7 +597,7 @@ void XmlWriter::appendSegment(xercesc::DOMElement* segmentElement, const Segment
         }
         const std::string type = fieldType(segment, n);
         field.forEachChild([&](const Element& repetition) {
-            appendRepetition(segmentElement, name, repetition, type);
+            appendRepetition(name, repetition, type);
         });
     });
 }
@@ -495,16 +624,13 @@ bool XmlWriter::write(std::string& out)
         structure = nullptr;
     }
 
-    xercesc::DOMImplementation* impl =
-        xercesc::DOMImplementationRegistry::getDOMImplementation(u"LS");
-    std::unique_ptr<xercesc::DOMDocument, DocumentDeleter> doc(
-        impl->createDocument(namespace_.c_str(), asciiToXml(structureName_).c_str(), nullptr));
-    doc_ = doc.get();
-    xercesc::DOMElement* root = doc_->getDocumentElement();
+    xml_ += "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" ?>";
+    open(structureName_);
+    attribute("xmlns", namespace_);
 
     static const std::vector<StructureNode> noChildren;
     std::vector<Frame> frames{
-        Frame{structure != nullptr ? &structure->children : &noChildren, std::string::npos, root}};
+        Frame{structure != nullptr ? &structure->children : &noChildren, std::string::npos}};
     for (std::size_t i = 0; i < message_.segmentCount(); ++i) {
         const SegmentView segment = message_.segment(i);
         const std::string_view id = segment.id();
@@ -516,43 +642,21 @@ bool XmlWriter::write(std::string& out)
                      "segment id is not 3 capital letters or digits; it has no XML element name");
             continue;
         }
-        xercesc::DOMElement* segmentElement = element(id);
-        placeSegment(frames, id, segmentElement);
-        appendSegment(segmentElement, segment);
+        placeSegment(frames, id);
+        appendSegment(segment);
+        close();
+    }
+    while (!open_.empty()) {
+        close();
     }
 
-    // Indentation goes only between the children of elements that hold elements alone:
-    // inside a value it would become part of the text.
-    auto indent = [this](const auto& self, xercesc::DOMElement* e, int level) -> void {
-        bool container = e->getFirstChild() != nullptr;
-        for (xercesc::DOMNode* n = e->getFirstChild(); n != nullptr; n = n->getNextSibling()) {
-            if (n->getNodeType() != xercesc::DOMNode::ELEMENT_NODE ||
-                xercesc::XMLString::equals(n->getLocalName(), u"escape")) {
-                container = false;
-            }
-        }
-        if (!container) {
-            return;
-        }
-        const XmlString inner = u"\n" + XmlString(static_cast<std::size_t>(level + 1) * 2, u' ');
-        for (xercesc::DOMNode* n = e->getFirstChild(); n != nullptr; n = n->getNextSibling()) {
-            e->insertBefore(doc_->createTextNode(inner.c_str()), n);
-            self(self, static_cast<xercesc::DOMElement*>(n), level + 1);
-        }
-        const XmlString outer = u"\n" + XmlString(static_cast<std::size_t>(level) * 2, u' ');
-        e->appendChild(doc_->createTextNode(outer.c_str()));
-    };
-    indent(indent, root, 0);
-
-    std::unique_ptr<xercesc::DOMLSSerializer, void (*)(xercesc::DOMLSSerializer*)> serializer(
-        impl->createLSSerializer(), [](xercesc::DOMLSSerializer* s) { s->release(); });
-    std::unique_ptr<xercesc::DOMLSOutput, void (*)(xercesc::DOMLSOutput*)> output(
-        impl->createLSOutput(), [](xercesc::DOMLSOutput* o) { o->release(); });
-    xercesc::MemBufFormatTarget target;
-    output->setByteStream(&target);
-    output->setEncoding(u"UTF-8");
-    serializer->write(doc_, output.get());
-    out.append(reinterpret_cast<const char*>(target.getRawBuffer()), target.getLen());
+    if (invalidCharacter_) {
+        // writeXml reports it like any other Xerces failure: issue 207, nothing appended.
+        throw xercesc::DOMLSException(xercesc::DOMLSException::SERIALIZE_ERR,
+                                      xercesc::XMLDOMMsg::INVALID_CHARACTER_ERR,
+                                      xercesc::XMLPlatformUtils::fgMemoryManager);
+    }
+    out += xml_;
     out += '\n';
     return !failed_;
 }
