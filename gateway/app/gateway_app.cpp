@@ -1,6 +1,9 @@
 #include "gateway/app/gateway_app.h"
 
+#include "gateway/app/messages_command.h"
 #include "gateway/app/parse_command.h"
+#include "gateway/app/send_command.h"
+#include "gateway/app/serve_command.h"
 #include "gateway/app/validate_command.h"
 #include "gateway/core/errors.h"
 
@@ -8,6 +11,7 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 
+#include <cstdlib>
 #include <iostream>
 
 namespace hl7gw::app {
@@ -23,8 +27,10 @@ void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
 {
     options.addOption(Option("help", "h", "print this help and exit"));
     options.addOption(Option("version", "", "print the version and exit"));
-    options.addOption(Option("to", "", "parse: output form er7|xml|json|summary (default summary)")
-                          .argument("FORM"));
+    options.addOption(Option("to", "",
+                             "parse: output form er7|xml|json|summary (default summary); "
+                             "send: mllp://HOST:PORT")
+                          .argument("FORM|URL"));
     options.addOption(
         Option("get", "", "parse: print the decoded value at PATH (e.g. PID-5.1, OBX[3]-5); "
                           "repeatable, one tab-separated line per message")
@@ -37,6 +43,30 @@ void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
     options.addOption(
         Option("profile", "", "validate: also check the conformance profile in FILE")
             .argument("FILE"));
+    options.addOption(Option("config", "", "serve, messages: the configuration file")
+                          .argument("FILE"));
+    options.addOption(Option("set", "",
+                             "serve, messages: override a configuration value, e.g. "
+                             "store.url=sqlite:/var/lib/hl7gw/hl7gw.db or mllp.0.listen=127.0.0.1:2575")
+                          .argument("PATH=VALUE")
+                          .repeatable(true));
+    options.addOption(Option("state", "", "messages: only this state").argument("STATE"));
+    options.addOption(Option("type", "", "messages: only this type (ADT^A01, or ADT)")
+                          .argument("TYPE"));
+    options.addOption(Option("since", "", "messages: received at or after TS (2026-12-01T08:00:00+08:00)")
+                          .argument("TS"));
+    options.addOption(Option("channel", "", "messages: only this channel").argument("NAME"));
+    options.addOption(Option("direction", "", "messages: in or out").argument("DIR"));
+    options.addOption(Option("limit", "", "messages list: at most N (default 100, 0 = all)")
+                          .argument("N"));
+    options.addOption(Option("json", "", "messages: JSON Lines"));
+    options.addOption(Option("tls", "", "send: use TLS"));
+    options.addOption(Option("ca", "", "send: verify the server against this CA file")
+                          .argument("FILE"));
+    options.addOption(Option("cert", "", "send: client certificate (PEM)").argument("FILE"));
+    options.addOption(Option("key", "", "send: client key (PEM)").argument("FILE"));
+    options.addOption(Option("ack-timeout", "", "send: seconds to wait for each ACK (default 30)")
+                          .argument("SECONDS"));
 }
 
 void GatewayApp::handleOption(const std::string& name, const std::string& value)
@@ -53,6 +83,10 @@ void GatewayApp::handleOption(const std::string& name, const std::string& value)
         charset_ = value;
     } else if (name == "profile") {
         profile_ = value;
+    } else if (name == "json" || name == "tls") {
+        flags_.insert(name);
+    } else {
+        values_[name].push_back(value);
     }
 }
 
@@ -66,9 +100,24 @@ void GatewayApp::printHelp() const
         "Commands:\n"
         "  parse [--to er7|xml|json|summary] [--get PATH]... FILE...   read messages ('-' = stdin)\n"
         "  validate [--profile FILE] FILE...                           check message structure\n"
+        "  serve --config FILE [--set PATH=VALUE]...                  run the gateway\n"
+        "  messages list|show|replay|count --config FILE [...]        stored messages and their fate\n"
+        "  send --to mllp://HOST:PORT [--tls] [--ca F] [--cert F] [--key F] FILE...\n"
         "Exit codes: 0 success, 1 bad input, 2 usage or configuration error.");
     formatter.setUnixStyle(true);
     formatter.format(std::cout);
+}
+
+std::string GatewayApp::value(const std::string& name) const
+{
+    const auto it = values_.find(name);
+    return it == values_.end() || it->second.empty() ? std::string() : it->second.back();
+}
+
+std::vector<std::string> GatewayApp::values(const std::string& name) const
+{
+    const auto it = values_.find(name);
+    return it == values_.end() ? std::vector<std::string>() : it->second;
 }
 
 int GatewayApp::usage(const std::string& problem) const
@@ -122,6 +171,63 @@ int GatewayApp::main(const std::vector<std::string>& args)
             options.profile = profile_;
             options.defaultCharset = defaultCharset;
             return runValidate(options, std::cout, std::cerr);
+        }
+        if (command == "serve") {
+            if (!inputs.empty()) {
+                return usage("serve takes no FILE arguments (use --config)");
+            }
+            if (value("config").empty()) {
+                return usage("serve needs --config FILE");
+            }
+            return runServe(ServeCommandOptions{value("config"), values("set")});
+        }
+        if (command == "messages") {
+            if (inputs.empty()) {
+                return usage("messages needs an action: list, show, replay or count");
+            }
+            MessagesCommandOptions options;
+            options.action = inputs[0];
+            options.arguments.assign(inputs.begin() + 1, inputs.end());
+            options.config = value("config");
+            options.sets = values("set");
+            options.state = value("state");
+            options.type = value("type");
+            options.since = value("since");
+            options.channel = value("channel");
+            options.direction = value("direction");
+            options.json = flags_.count("json") != 0;
+            if (!value("limit").empty()) {
+                char* end = nullptr;
+                const long long n = std::strtoll(value("limit").c_str(), &end, 10);
+                if (*end != '\0') {
+                    return usage("--limit: expected a number");
+                }
+                options.limit = n;
+            }
+            return runMessages(options, std::cout, std::cerr);
+        }
+        if (command == "send") {
+            if (inputs.empty()) {
+                return usage("send needs at least one FILE ('-' for stdin)");
+            }
+            if (to_.empty()) {
+                return usage("send needs --to mllp://HOST:PORT");
+            }
+            SendCommandOptions options;
+            options.to = to_;
+            options.tls = flags_.count("tls") != 0;
+            options.ca = value("ca");
+            options.cert = value("cert");
+            options.key = value("key");
+            if (!value("ack-timeout").empty()) {
+                const int seconds = std::atoi(value("ack-timeout").c_str());
+                if (seconds <= 0) {
+                    return usage("--ack-timeout: expected a number of seconds");
+                }
+                options.ackTimeoutMs = seconds * 1000;
+            }
+            options.inputs = inputs;
+            return runSend(options, std::cout, std::cerr);
         }
     } catch (const core::IoError& e) {
         std::cerr << "hl7gw " << command << ": " << e.message() << '\n';

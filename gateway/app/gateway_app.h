@@ -2,6 +2,8 @@
 
 #include <Poco/Util/Application.h>
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,9 @@ protected:
 private:
     void printHelp() const;
     int usage(const std::string& problem) const;
+    /// The last value given for an option (empty when not given), and all of them.
+    std::string value(const std::string& name) const;
+    std::vector<std::string> values(const std::string& name) const;
 
     bool helpRequested_ = false;
     bool versionRequested_ = false;
@@ -29,6 +34,8 @@ private:
     std::vector<std::string> gets_;
     std::string charset_;
     std::string profile_;
+    std::map<std::string, std::vector<std::string>> values_;
+    std::set<std::string> flags_;
 };
 
 } // namespace hl7gw::app

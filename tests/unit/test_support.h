@@ -5,6 +5,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -50,6 +53,20 @@ inline std::vector<std::filesystem::path> filesUnder(const std::filesystem::path
     }
     std::sort(files.begin(), files.end());
     return files;
+}
+
+/// Waits until `done()` holds, polling; false after `seconds`.
+inline bool waitFor(const std::function<bool()>& done, double seconds = 10)
+{
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+    while (std::chrono::steady_clock::now() < until) {
+        if (done()) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return done();
 }
 
 } // namespace hl7gw::test

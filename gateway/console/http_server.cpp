@@ -1,0 +1,187 @@
+#include "gateway/console/http_server.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <istream>
+#include <ostream>
+
+namespace hl7gw::console {
+
+namespace {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+void sendText(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+              const std::string& contentType, const std::string& body)
+{
+    response.setStatus(status);
+    response.setContentType(contentType);
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send().write(body.data(), static_cast<std::streamsize>(body.size()));
+}
+
+struct Shared {
+    HttpServerConfig config;
+    store::MessageStore& store;
+    core::MetricsRegistry& metrics;
+    HttpMessageFn onMessage;
+};
+
+class Handler : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit Handler(Shared& shared) : shared_(shared) {}
+
+    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override
+    {
+        const std::string& uri = request.getURI();
+        const std::string path = uri.substr(0, uri.find('?'));
+        const bool get = request.getMethod() == "GET" || request.getMethod() == "HEAD";
+        if (path == "/healthz" && get) {
+            try {
+                shared_.store.ping();
+                sendText(response, HTTPResponse::HTTP_OK, "text/plain", "ok\n");
+            } catch (const Poco::Exception& e) {
+                sendText(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "text/plain",
+                         "store unavailable\n");
+            }
+            return;
+        }
+        if (path == "/metrics" && get) {
+            sendText(response, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4",
+                     shared_.metrics.render());
+            return;
+        }
+        if (path.rfind("/hl7/", 0) == 0) {
+            if (request.getMethod() != "POST") {
+                response.set("Allow", "POST");
+                sendText(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, "text/plain",
+                         "POST an HL7 v2 message\n");
+                return;
+            }
+            handleMessage(request, response, path.substr(5));
+            return;
+        }
+        sendText(response, HTTPResponse::HTTP_NOT_FOUND, "text/plain", "not found\n");
+    }
+
+private:
+    void handleMessage(HTTPServerRequest& request, HTTPServerResponse& response,
+                       const std::string& channel)
+    {
+        if (request.hasContentLength() &&
+            request.getContentLength64() > static_cast<Poco::Int64>(shared_.config.maxBodyBytes)) {
+            sendText(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "text/plain",
+                     "message larger than the limit\n");
+            return;
+        }
+        std::string body;
+        body.reserve(request.hasContentLength()
+                         ? static_cast<std::size_t>(request.getContentLength64())
+                         : 4096);
+        char buf[8192];
+        std::istream& in = request.stream();
+        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+            body.append(buf, static_cast<std::size_t>(in.gcount()));
+            if (body.size() > shared_.config.maxBodyBytes) {
+                sendText(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "text/plain",
+                         "message larger than the limit\n");
+                return;
+            }
+        }
+        std::string ack;
+        bool stored = false;
+        const std::string peer = "http:" + request.clientAddress().toString();
+        if (!shared_.onMessage || !shared_.onMessage(body, channel, peer, ack, stored)) {
+            sendText(response, HTTPResponse::HTTP_NOT_FOUND, "text/plain",
+                     "no channel takes HTTP messages at this path\n");
+            return;
+        }
+        sendText(response, stored ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                 "x-application/hl7-v2+er7", ack);
+    }
+
+    Shared& shared_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    explicit Factory(Shared& shared) : shared_(shared) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override
+    {
+        return new Handler(shared_);
+    }
+
+private:
+    Shared& shared_;
+};
+
+} // namespace
+
+class HttpServer::Impl {
+public:
+    Impl(HttpServerConfig config, store::MessageStore& store, core::MetricsRegistry& metrics,
+         HttpMessageFn onMessage)
+        : shared_{std::move(config), store, metrics, std::move(onMessage)}
+    {
+    }
+
+    Shared shared_;
+    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::uint16_t port_ = 0;
+};
+
+HttpServer::HttpServer(HttpServerConfig config, store::MessageStore& store,
+                       core::MetricsRegistry& metrics, HttpMessageFn onMessage)
+    : impl_(std::make_unique<Impl>(std::move(config), store, metrics, std::move(onMessage)))
+{
+}
+
+HttpServer::~HttpServer()
+{
+    stop();
+}
+
+void HttpServer::start()
+{
+    const transport::Endpoint& listen = impl_->shared_.config.listen;
+    Poco::Net::ServerSocket socket;
+    try {
+        socket.bind(Poco::Net::SocketAddress(listen.host, listen.port), true);
+        socket.listen(128);
+    } catch (const Poco::Exception& e) {
+        throw transport::TransportError("cannot listen for HTTP on " + listen.toString() + ": " +
+                                        e.displayText());
+    }
+    impl_->port_ = socket.address().port();
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(impl_->shared_.config.maxThreads);
+    params->setKeepAlive(true);
+    impl_->server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->shared_), socket,
+                                                             params);
+    impl_->server_->start();
+}
+
+void HttpServer::stop()
+{
+    if (impl_ && impl_->server_) {
+        impl_->server_->stopAll(false);
+        impl_->server_.reset();
+    }
+}
+
+std::uint16_t HttpServer::port() const
+{
+    return impl_->port_;
+}
+
+} // namespace hl7gw::console

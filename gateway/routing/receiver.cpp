@@ -1,0 +1,312 @@
+#include "gateway/routing/receiver.h"
+
+#include "gateway/routing/filters.h"
+
+#include "gateway/hl7v2/ack_builder.h"
+#include "gateway/hl7v2/er7_parser.h"
+#include "gateway/hl7v2/structure_validator.h"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <unistd.h>
+
+namespace hl7gw::routing {
+
+namespace {
+
+Poco::Logger& logger()
+{
+    static Poco::Logger& l = Poco::Logger::get("hl7gw.routing.receiver");
+    return l;
+}
+
+const std::vector<double>& commitBounds()
+{
+    static const std::vector<double> bounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                            0.05,   0.1,   0.25,  0.5,   1.0,  2.5};
+    return bounds;
+}
+
+// Per-thread scratch: one Message index, one validator (TextDecoder, iconv handles).
+struct ThreadState {
+    hl7v2::Message message;
+    hl7v2::StructureValidator validator;
+};
+
+ThreadState& threadState()
+{
+    thread_local ThreadState state;
+    return state;
+}
+
+core::Location mshField(std::uint32_t field)
+{
+    core::Location at;
+    at.segment = "MSH";
+    at.segmentOccurrence = 1;
+    at.field = field;
+    return at;
+}
+
+bool enhancedFor(AckPolicy policy, const hl7v2::Message* message)
+{
+    switch (policy) {
+    case AckPolicy::Original:
+        return false;
+    case AckPolicy::Enhanced:
+        return true;
+    case AckPolicy::Standard:
+        return message != nullptr && hl7v2::ackModeOf(*message) == hl7v2::AckMode::Enhanced;
+    }
+    return false;
+}
+
+hl7v2::AckCode codeFor(bool enhanced, char kind)
+{
+    // kind: 'A' accept, 'E' error, 'R' reject (table 0008).
+    if (enhanced) {
+        return kind == 'A' ? hl7v2::AckCode::CommitAccept
+               : kind == 'E' ? hl7v2::AckCode::CommitError
+                             : hl7v2::AckCode::CommitReject;
+    }
+    return kind == 'A' ? hl7v2::AckCode::ApplicationAccept
+           : kind == 'E' ? hl7v2::AckCode::ApplicationError
+                         : hl7v2::AckCode::ApplicationReject;
+}
+
+std::string describeIssues(const core::IssueList& issues)
+{
+    std::string text;
+    std::size_t shown = 0;
+    for (const core::Issue& issue : issues) {
+        if (issue.severity != core::Severity::Error && issue.severity != core::Severity::Fatal) {
+            continue;
+        }
+        if (shown == 5) {
+            text += "; ...";
+            break;
+        }
+        text += text.empty() ? "" : "; ";
+        const std::string where = issue.location.toString();
+        text += (where.empty() ? std::string() : where + ": ") + issue.code + ' ' + issue.text;
+        ++shown;
+    }
+    return text;
+}
+
+// The ERR segments carry the errors only (warnings would turn every Z-segment into noise),
+// at most 20, so a badly broken message cannot make a huge ACK.
+core::IssueList errorsOf(const core::IssueList& issues)
+{
+    core::IssueList out;
+    for (const core::Issue& issue : issues) {
+        if ((issue.severity == core::Severity::Error || issue.severity == core::Severity::Fatal) &&
+            out.size() < 20) {
+            out.add(issue);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+Receiver::Receiver(store::MessageStore& store, core::MetricsRegistry& metrics,
+                   const core::Clock& clock, SnapshotFn snapshot, std::function<void()> onStored)
+    : store_(store), metrics_(metrics), clock_(clock), snapshot_(std::move(snapshot)),
+      onStored_(std::move(onStored)),
+      commitSeconds_(metrics.histogram("hl7gw_store_commit_seconds",
+                                       "Time from handing a message to the store until its "
+                                       "transaction was durable",
+                                       commitBounds())),
+      storeFailures_(metrics.counter("hl7gw_store_failures_total",
+                                     "Messages answered AR/CE 207 because the store failed")),
+      duplicates_(metrics.counter("hl7gw_duplicates_total",
+                                  "Messages answered with their original ACK (same sender and "
+                                  "control id)"))
+{
+}
+
+std::string Receiver::nextControlId()
+{
+    // Unique across restarts and nodes without coordination (time, process, sequence), and
+    // at most 20 characters: MSH-10 is ST(20) before v2.7.
+    static std::atomic<std::uint32_t> sequence{0};
+    char id[32];
+    std::snprintf(id, sizeof id, "G%013llx%02x%03x",
+                  static_cast<unsigned long long>(clock_.nowMicros()) & 0xFFFFFFFFFFFFFULL,
+                  static_cast<unsigned>(::getpid()) & 0xFFU, sequence.fetch_add(1) & 0xFFFU);
+    return id;
+}
+
+Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& channelName,
+                              const std::string& peer)
+{
+    const ChannelSetPtr snapshot = snapshot_();
+    const Channel* channel = snapshot ? snapshot->find(channelName) : nullptr;
+    const hl7v2::Charset& charset =
+        channel != nullptr ? *channel->defaultCharset : hl7v2::Charset::utf8();
+    const AckPolicy policy = channel != nullptr ? channel->ackPolicy : AckPolicy::Standard;
+
+    ThreadState& state = threadState();
+    hl7v2::Message& message = state.message;
+    core::IssueList issues;
+    const hl7v2::Er7Parser parser(hl7v2::ParseOptions{&charset});
+    const bool parsed = parser.parse(bytes, message, issues);
+
+    store::InboundMessage in;
+    in.channel = channelName;
+    in.peer = peer;
+    in.raw.assign(bytes.data(), bytes.size());
+    in.receivedAt = clock_.nowMicros();
+
+    char kind = 'A';
+    std::string applicationText;
+    if (!parsed) {
+        kind = 'R';
+    } else {
+        const hl7v2::SegmentView msh = message.header();
+        in.sender = std::string(msh.field(3).raw()) + '|' + std::string(msh.field(4).raw());
+        in.controlId = std::string(message.controlId());
+        in.type = std::string(message.messageCode());
+        if (!message.triggerEvent().empty()) {
+            in.type += '^';
+            in.type += message.triggerEvent();
+        }
+        if (channel == nullptr) {
+            kind = 'R';
+            issues.add(core::Severity::Error, "207", mshField(0),
+                       "no channel '" + channelName + "' is configured for this source");
+        } else if (!matchesAnyType(channel->acceptTypes, message.messageCode(),
+                                   message.triggerEvent())) {
+            kind = 'R';
+            // 201 when some pattern names this message code (only the trigger is wrong).
+            const bool codeKnown = std::any_of(
+                channel->acceptTypes.begin(), channel->acceptTypes.end(),
+                [&](const std::string& p) {
+                    return std::string_view(p).substr(0, p.find('^')) == message.messageCode();
+                });
+            issues.add(core::Severity::Error, codeKnown ? "201" : "200", mshField(9),
+                       codeKnown ? "trigger event not accepted on this channel"
+                                 : "message type not accepted on this channel");
+        } else if (!channel->acceptProcessingIds.empty() &&
+                   std::find(channel->acceptProcessingIds.begin(),
+                             channel->acceptProcessingIds.end(),
+                             std::string(msh.field(11).component(1).raw())) ==
+                       channel->acceptProcessingIds.end()) {
+            kind = 'R';
+            issues.add(core::Severity::Error, "202", mshField(11),
+                       "processing id not accepted on this channel");
+        } else if (!channel->acceptVersions.empty() &&
+                   std::find(channel->acceptVersions.begin(), channel->acceptVersions.end(),
+                             std::string(message.version())) == channel->acceptVersions.end()) {
+            kind = 'R';
+            issues.add(core::Severity::Error, "203", mshField(12),
+                       "version not supported on this channel");
+        } else if (channel->validate && message.messageCode() != "ACK") {
+            // Parser errors (a repeated delimiter in MSH-2, a line that is not a segment,
+            // an MSH-18 we cannot read: 207) count only where the channel validates: real
+            // senders have such quirks, and a tolerant channel takes the message as it is.
+            const bool unreadableCharset =
+                std::any_of(issues.begin(), issues.end(),
+                            [](const core::Issue& i) { return i.code == "207"; });
+            const bool valid = state.validator.validate(message, issues) && !issues.hasErrors();
+            if (!valid) {
+                kind = unreadableCharset ? 'R' : 'E';
+            }
+        }
+    }
+
+    const hl7v2::Message* received = parsed ? &message : nullptr;
+    const bool enhanced = enhancedFor(policy, received);
+    if (kind != 'A') {
+        in.state = store::MessageState::Rejected;
+        in.error = describeIssues(issues);
+        if (in.error.empty()) {
+            in.error = "rejected";
+        }
+    }
+
+    const int offset = channel != nullptr ? channel->utcOffsetMinutes : 480;
+    const hl7v2::AckBuilder builder;
+    auto buildAck = [&](char k, const core::IssueList& problems, std::string& out) {
+        hl7v2::AckRequest request;
+        request.code = codeFor(enhanced, k);
+        request.controlId = nextControlId();
+        request.timestamp = core::formatHl7Timestamp(clock_.nowMicros(), offset);
+        const core::IssueList errors = errorsOf(problems);
+        request.problems = &errors;
+        core::IssueList ackIssues;
+        if (!builder.build(received, request, out, ackIssues)) {
+            // A text the sender's charset cannot carry: answer without the texts rather
+            // than not at all.
+            out.clear();
+            request.problems = nullptr;
+            builder.build(received, request, out, ackIssues);
+        }
+    };
+
+    // STANDARDS.md §1.6: ACKs are never acknowledged. One that arrives is still stored.
+    const bool isAck = parsed && message.messageCode() == "ACK";
+    if (!isAck) {
+        buildAck(kind, issues, in.ack);
+    }
+
+    store::ReceiveOutcome outcome;
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        outcome = store_.receive(in);
+    } catch (const Poco::Exception& e) {
+        storeFailures_.add();
+        logger().error("channel %s: cannot store a message from %s: %s (answered 207)",
+                       channelName, peer, e.displayText());
+        core::IssueList failure;
+        failure.add(core::Severity::Error, "207", {},
+                    "the gateway could not store the message; send it again later");
+        std::string ack;
+        if (!isAck) {
+            buildAck(enhanced ? 'E' : 'R', failure, ack);
+        }
+        metrics_
+            .counter("hl7gw_mllp_acks_total", "ACKs sent, by channel and MSA-1 code",
+                     {{"channel", channelName},
+                      {"code", std::string(hl7v2::toString(codeFor(enhanced, enhanced ? 'E' : 'R')))}})
+            .add();
+        return Reply{std::move(ack), false};
+    }
+    commitSeconds_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+
+    metrics_
+        .counter("hl7gw_mllp_messages_received_total", "Messages received, by channel",
+                 {{"channel", channelName}})
+        .add();
+    if (outcome.duplicate) {
+        duplicates_.add();
+        logger().debug("channel %s: duplicate of message %Ld (control id repeated), original "
+                       "ACK resent",
+                       channelName, static_cast<long long>(outcome.id));
+    } else if (in.state == store::MessageState::Received && onStored_) {
+        onStored_();
+    }
+    if (!outcome.ack.empty()) {
+        metrics_
+            .counter("hl7gw_mllp_acks_total", "ACKs sent, by channel and MSA-1 code",
+                     {{"channel", channelName},
+                      {"code", outcome.duplicate ? std::string("duplicate")
+                                                 : std::string(hl7v2::toString(
+                                                       codeFor(enhanced, kind)))}})
+            .add();
+    }
+    if (in.state == store::MessageState::Rejected && !outcome.duplicate) {
+        logger().warning("channel %s: message %Ld from %s rejected: %s", channelName,
+                         static_cast<long long>(outcome.id), peer, in.error);
+    }
+    return Reply{std::move(outcome.ack), true};
+}
+
+} // namespace hl7gw::routing

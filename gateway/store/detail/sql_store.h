@@ -1,0 +1,74 @@
+#pragma once
+
+#include "gateway/store/detail/group_commit.h"
+#include "gateway/store/detail/store_url.h"
+#include "gateway/store/detail/writer.h"
+#include "gateway/store/message_store.h"
+
+#include <Poco/Data/Session.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace hl7gw::store::detail {
+
+/// MessageStore over POCO Data, for SQLite and PostgreSQL alike; the SQL differs only where
+/// adaptSql() says.
+///
+/// Writes go through one GroupCommitter: a writer thread with its own connection and
+/// prepared statements that commits each batch in one transaction. Reads use a small pool of
+/// other connections (SQLite WAL lets them read while the writer writes).
+class SqlMessageStore final : public MessageStore, private GroupCommitter::Target {
+public:
+    /// Opens the writer connection and creates the schema when missing. Throws StoreError.
+    SqlMessageStore(StoreUrl url, std::size_t maxBatch);
+    ~SqlMessageStore() override;
+
+    ReceiveOutcome receive(const InboundMessage& message) override;
+    std::vector<MessageRecord> pendingRouting(std::size_t limit) override;
+    void commitRouting(const std::vector<RoutingResult>& results, Micros now) override;
+    std::vector<ClaimedEntry> claim(std::string_view destination, std::string_view owner,
+                                    std::size_t limit, Micros now, Micros leaseUntil) override;
+    void markDelivered(MessageId entry, std::string_view response, Micros now) override;
+    void markFailed(MessageId entry, std::string_view error, Micros now, Micros nextAttemptAt,
+                    bool dead) override;
+    std::optional<MessageRecord> find(MessageId id) override;
+    std::vector<MessageRecord> list(const MessageQuery& query) override;
+    std::int64_t count(const MessageQuery& query) override;
+    std::vector<MessageRecord> deliveriesOf(MessageId parent) override;
+    bool replay(MessageId id, Micros now) override;
+    std::vector<DestinationDepth> queueDepths() override;
+    std::int64_t prune(Micros before) override;
+    void ping() override;
+    std::string describe() const override;
+
+private:
+    class ReadLease;
+
+    Poco::Data::Session connect() const;
+    WriterPtr makeWriter(Poco::Data::Session session) const;
+    [[noreturn]] void rethrowAsStoreError() const;
+
+    // GroupCommitter::Target, on the committer's thread:
+    void begin() override;
+    void apply(WriteOp& op) override;
+    void commit() override;
+    void rollback() noexcept override;
+    bool retryable(const Poco::Exception& error) const override;
+    template <typename Fn>
+    void write(Fn&& fn);
+    template <typename Fn>
+    auto read(Fn&& fn) -> decltype(fn(std::declval<Poco::Data::Session&>()));
+
+    const StoreUrl url_;
+    WriterPtr writer_; // used by the committer's thread only
+    std::mutex readersMutex_;
+    std::condition_variable readerFree_;
+    std::vector<std::unique_ptr<Poco::Data::Session>> idleReaders_;
+    std::size_t openReaders_ = 0;
+    std::unique_ptr<GroupCommitter> committer_; // last: its thread stops before the rest goes
+};
+
+} // namespace hl7gw::store::detail
