@@ -42,7 +42,7 @@ rss_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 bench() { # label conns
   timeout 115 "$BENCH" --port "$PORT" --file "$FILE" --count "$COUNT" --conns "$2" \
-    --server-pid "$SPID" --label "$1"
+    --server-pid "$GWPID" --label "$1"
 }
 
 start_gateway() { # url
@@ -62,6 +62,8 @@ JSON
   for _ in $(seq 200); do grep -q " listening:" "$logf" && break; sleep 0.05; done
   PORT=$(sed -n 's/.*mllp bench 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$logf" | head -1)
   [ -n "$PORT" ] || { log "gateway did not start"; cat "$logf" >&2; return 1; }
+  # SPID is timeout's; CPU and RSS are read from the gateway itself.
+  GWPID=$(pgrep -P "$SPID" -x hl7gw)
 }
 
 for run in $(seq "$RUNS"); do
@@ -80,7 +82,7 @@ for run in $(seq "$RUNS"); do
     "$BENCH" --port "$PORT" --file "$FILE" --count 2000 --conns 1 >/dev/null 2>&1 # warm-up
     for conns in 1 8; do
       line=$(bench "hl7gw-$backend" "$conns")
-      extra=",\"server\":\"hl7gw\",\"backend\":\"$backend\",\"run\":$run,\"rss_peak_kib\":$(rss_kib "$SPID")"
+      extra=",\"server\":\"hl7gw\",\"backend\":\"$backend\",\"run\":$run,\"rss_peak_kib\":$(rss_kib "$GWPID")"
       if [ "$backend" = sqlite ]; then
         db=$(du -cb "$DB_DIR"/gw.db* | tail -1 | cut -f1)
         extra="$extra,\"db_bytes\":$db"
@@ -114,10 +116,11 @@ for run in $(seq "$RUNS"); do
       SPID=$!
       for _ in $(seq 100); do grep -q READY "$DB_DIR/peer.log" && break; sleep 0.1; done
       grep -q READY "$DB_DIR/peer.log" || { log "$server did not start"; stop_server; continue; }
+      GWPID=$(pgrep -P "$SPID" -x node)
       "$BENCH" --port "$PORT" --file "$FILE" --count 2000 --conns 1 >/dev/null 2>&1
       for conns in 1 8; do
         line=$(bench "$server" "$conns")
-        echo "${line%\}},\"server\":\"$server\",\"backend\":\"none\",\"run\":$run,\"rss_peak_kib\":$(rss_kib "$SPID")}" | tee -a "$OUT/mllp.jsonl"
+        echo "${line%\}},\"server\":\"$server\",\"backend\":\"none\",\"run\":$run,\"rss_peak_kib\":$(rss_kib "$GWPID")}" | tee -a "$OUT/mllp.jsonl"
       done
       stop_server
     done

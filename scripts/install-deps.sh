@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     g++ cmake ninja-build pkg-config
     libpoco-dev libxerces-c-dev rapidjson-dev libssl-dev libboost-test-dev
+    libpq-dev libsqlite3-dev zlib1g-dev postgresql-15
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+# The store tests run every case on SQLite and on PostgreSQL: a throwaway cluster of our own.
+pg_env=$(scripts/pg.sh)
+eval "$pg_env"
 (cd build && ctest --output-on-failure)
 if [ "${SANITIZE:-1}" != 0 ]; then
     BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DHL7GW_SANITIZE=ON

@@ -10,18 +10,17 @@ Engine::Engine(store::MessageStore& store, core::MetricsRegistry& metrics,
       channels_(std::move(channels))
 {
     auto snapshot = [this] { return this->snapshot(); };
-    router_ = std::make_unique<Router>(
-        store_, metrics_, clock_, snapshot, [this](const std::vector<std::string>& destinations) {
-            std::lock_guard lock(workersMutex_);
-            for (const std::string& d : destinations) {
-                const auto it = dispatchers_.find(d);
-                if (it != dispatchers_.end()) {
-                    it->second->notify();
-                }
+    auto queued = [this](const std::vector<std::string>& destinations) {
+        std::lock_guard lock(workersMutex_);
+        for (const std::string& d : destinations) {
+            const auto it = dispatchers_.find(d);
+            if (it != dispatchers_.end()) {
+                it->second->notify();
             }
-        });
-    receiver_ = std::make_unique<Receiver>(store_, metrics_, clock_, snapshot,
-                                           [this] { router_->notify(); });
+        }
+    };
+    router_ = std::make_unique<Router>(store_, metrics_, clock_, snapshot, queued);
+    receiver_ = std::make_unique<Receiver>(store_, metrics_, clock_, snapshot, queued);
 }
 
 Engine::~Engine()

@@ -1,6 +1,7 @@
 #include "gateway/routing/receiver.h"
 
 #include "gateway/routing/filters.h"
+#include "gateway/routing/router.h"
 
 #include "gateway/hl7v2/ack_builder.h"
 #include "gateway/hl7v2/er7_parser.h"
@@ -116,9 +117,9 @@ core::IssueList errorsOf(const core::IssueList& issues)
 } // namespace
 
 Receiver::Receiver(store::MessageStore& store, core::MetricsRegistry& metrics,
-                   const core::Clock& clock, SnapshotFn snapshot, std::function<void()> onStored)
+                   const core::Clock& clock, SnapshotFn snapshot, QueuedFn onQueued)
     : store_(store), metrics_(metrics), clock_(clock), snapshot_(std::move(snapshot)),
-      onStored_(std::move(onStored)),
+      onQueued_(std::move(onQueued)),
       commitSeconds_(metrics.histogram("hl7gw_store_commit_seconds",
                                        "Time from handing a message to the store until its "
                                        "transaction was durable",
@@ -256,6 +257,14 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
         buildAck(kind, issues, in.ack);
     }
 
+    if (kind == 'A' && channel != nullptr) {
+        store::RoutingResult routing = Router::route(message, bytes, *channel);
+        in.routed = true;
+        in.routedState = routing.state;
+        in.routedError = std::move(routing.error);
+        in.entries = std::move(routing.entries);
+    }
+
     store::ReceiveOutcome outcome;
     const auto started = std::chrono::steady_clock::now();
     try {
@@ -290,8 +299,23 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
         logger().debug("channel %s: duplicate of message %Ld (control id repeated), original "
                        "ACK resent",
                        channelName, static_cast<long long>(outcome.id));
-    } else if (in.state == store::MessageState::Received && onStored_) {
-        onStored_();
+    } else if (in.routed) {
+        metrics_
+            .counter("hl7gw_routed_total", "Messages routed, by channel and resulting state",
+                     {{"channel", channelName},
+                      {"state", std::string(store::toString(in.routedState))}})
+            .add();
+        if (in.routedState == store::MessageState::Error) {
+            logger().error("channel %s: message %Ld not routed: %s", channelName,
+                           static_cast<long long>(outcome.id), in.routedError);
+        }
+        if (onQueued_ && !in.entries.empty()) {
+            std::vector<std::string> destinations;
+            for (const store::OutboundEntry& e : in.entries) {
+                destinations.push_back(e.destination);
+            }
+            onQueued_(destinations);
+        }
     }
     if (!outcome.ack.empty()) {
         metrics_

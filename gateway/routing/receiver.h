@@ -7,14 +7,17 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace hl7gw::routing {
 
 /// The inbound half of the path of a message (ARCHITECTURE.md): parse the header, decide
-/// the answer by the channel's acceptance rules and structure validation, store the message
-/// with that answer in one durable transaction (group-committed), and only then return the
-/// ACK. Every source (MLLP listener, HTTP endpoint, directory) hands its messages here.
+/// the answer by the channel's acceptance rules and structure validation, route an accepted
+/// message through the channel (Router::route: filters, transforms, one queue entry per
+/// destination), store message, ACK, state and queue entries in one durable transaction
+/// (group-committed), and only then return the ACK. Every source (MLLP listener, HTTP
+/// endpoint, directory) hands its messages here.
 ///
 /// Answers (STANDARDS.md §1.6): AA/CA stored as Received; AR/CR (unreadable MSH 100, type
 /// 200/201, processing id 202, version 203) and AE (structure errors 100-103) stored as
@@ -26,8 +29,11 @@ class Receiver {
 public:
     using SnapshotFn = std::function<ChannelSetPtr()>;
 
+    /// Called after a commit with the destinations that got new queue entries.
+    using QueuedFn = std::function<void(const std::vector<std::string>& destinations)>;
+
     Receiver(store::MessageStore& store, core::MetricsRegistry& metrics, const core::Clock& clock,
-             SnapshotFn snapshot, std::function<void()> onStored);
+             SnapshotFn snapshot, QueuedFn onQueued);
 
     struct Reply {
         /// The ACK bytes; empty when no answer is due (the message was itself an ACK).
@@ -47,7 +53,7 @@ private:
     core::MetricsRegistry& metrics_;
     const core::Clock& clock_;
     SnapshotFn snapshot_;
-    std::function<void()> onStored_;
+    QueuedFn onQueued_;
     core::Histogram& commitSeconds_;
     core::Counter& storeFailures_;
     core::Counter& duplicates_;

@@ -82,10 +82,10 @@ void Router::notify()
 
 store::RoutingResult Router::routeOne(const store::MessageRecord& record, const ChannelSet& channels)
 {
-    store::RoutingResult result;
-    result.messageId = record.id;
     const Channel* channel = channels.find(record.channel);
     if (channel == nullptr) {
+        store::RoutingResult result;
+        result.messageId = record.id;
         result.state = store::MessageState::Error;
         result.error = "channel '" + record.channel + "' is not configured (any more); "
                        "replay the message once it is";
@@ -95,14 +95,25 @@ store::RoutingResult Router::routeOne(const store::MessageRecord& record, const 
     core::IssueList parseIssues;
     const hl7v2::Er7Parser parser(hl7v2::ParseOptions{channel->defaultCharset});
     if (!parser.parse(record.raw, message, parseIssues)) {
+        store::RoutingResult result;
+        result.messageId = record.id;
         result.state = store::MessageState::Error;
         result.error = issueText(parseIssues, "message cannot be parsed");
         return result;
     }
-    thread_local hl7v2::TextDecoder decoder;
-    StageContext context{message, decoder, record.raw, {}};
+    store::RoutingResult result = route(message, record.raw, *channel);
+    result.messageId = record.id;
+    return result;
+}
 
-    const StageStatus channelStatus = runFilters(channel->filters, context);
+store::RoutingResult Router::route(const hl7v2::Message& message, std::string_view raw,
+                                   const Channel& channel)
+{
+    store::RoutingResult result;
+    thread_local hl7v2::TextDecoder decoder;
+    StageContext context{message, decoder, std::string(raw), {}};
+
+    const StageStatus channelStatus = runFilters(channel.filters, context);
     if (channelStatus == StageStatus::Filtered) {
         result.state = store::MessageState::Filtered;
         return result;
@@ -112,7 +123,7 @@ store::RoutingResult Router::routeOne(const store::MessageRecord& record, const 
         result.error = issueText(context.issues, "a filter failed");
         return result;
     }
-    for (const TransformPtr& t : channel->transforms) {
+    for (const TransformPtr& t : channel.transforms) {
         const StageStatus s = t->apply(context);
         if (s == StageStatus::Filtered) {
             result.state = store::MessageState::Filtered;
@@ -127,13 +138,14 @@ store::RoutingResult Router::routeOne(const store::MessageRecord& record, const 
     // A transform may produce a message of its own; order keys and types are read from it.
     hl7v2::Message transformed;
     const hl7v2::Message* out = &message;
-    if (context.payload != record.raw) {
+    if (context.payload != raw) {
         core::IssueList issues;
+        const hl7v2::Er7Parser parser(hl7v2::ParseOptions{channel.defaultCharset});
         if (parser.parse(context.payload, transformed, issues)) {
             out = &transformed;
         }
     }
-    for (const DestinationConfig& d : channel->destinations) {
+    for (const DestinationConfig& d : channel.destinations) {
         StageContext destinationContext{*out, decoder, context.payload, {}};
         const StageStatus s = runFilters(d.filters, destinationContext);
         if (s == StageStatus::Filtered) {

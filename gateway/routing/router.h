@@ -2,6 +2,7 @@
 
 #include "gateway/core/clock.h"
 #include "gateway/core/metrics.h"
+#include "gateway/hl7v2/message.h"
 #include "gateway/routing/channel_set.h"
 #include "gateway/store/message_store.h"
 
@@ -40,6 +41,12 @@ public:
     /// The routing of one stored message under `channels` (pure: no store access).
     static store::RoutingResult routeOne(const store::MessageRecord& record,
                                          const ChannelSet& channels);
+    /// The routing of a parsed message through `channel`: its state (Processed, Filtered or
+    /// Error) and one entry per destination that takes it. `raw` is what `message` indexes.
+    /// The receiver calls this before storing, so that message, state and queue entries go
+    /// into one transaction. Pure; thread-safe.
+    static store::RoutingResult route(const hl7v2::Message& message, std::string_view raw,
+                                      const Channel& channel);
 
 private:
     void run();

@@ -33,6 +33,15 @@ enum class MessageState { Received, Processed, Filtered, Rejected, Error, Queued
 std::string_view toString(MessageState state);
 std::optional<MessageState> parseMessageState(std::string_view text);
 
+/// One queue entry that routing creates for one destination.
+struct OutboundEntry {
+    std::string destination; // destination name, unique across channels
+    std::string orderKey;    // entries with the same destination and key go out in id order
+    std::string type;        // message type of the payload, e.g. "ADT^A01"
+    std::string controlId;   // MSH-10 of the payload
+    std::string payload;     // the bytes to deliver
+};
+
 /// A message as it arrived, with the ACK that answers it when the insert commits.
 struct InboundMessage {
     std::string channel;
@@ -45,6 +54,14 @@ struct InboundMessage {
     std::string raw;       // the message bytes as received (own charset)
     std::string ack;       // the ACK bytes to send (and to resend to duplicates)
     Micros receivedAt = 0;
+    /// Routing decided on arrival (the receiver routes before storing): when `routed`, a
+    /// Received message is stored as `routedState` (Processed, Filtered or Error) with
+    /// `routedError` and these queue entries, all in the same transaction as the message.
+    /// Not applied to a duplicate.
+    bool routed = false;
+    MessageState routedState = MessageState::Processed;
+    std::string routedError;
+    std::vector<OutboundEntry> entries;
 };
 
 struct ReceiveOutcome {
@@ -53,15 +70,6 @@ struct ReceiveOutcome {
     /// was written and `ack` is the original ACK, byte for byte.
     bool duplicate = false;
     std::string ack;
-};
-
-/// One queue entry that routing creates for one destination.
-struct OutboundEntry {
-    std::string destination; // destination name, unique across channels
-    std::string orderKey;    // entries with the same destination and key go out in id order
-    std::string type;        // message type of the payload, e.g. "ADT^A01"
-    std::string controlId;   // MSH-10 of the payload
-    std::string payload;     // the bytes to deliver
 };
 
 /// The result of routing one Received message, committed with its queue entries in one
@@ -139,23 +147,28 @@ public:
 
     /// Stores an inbound message. A duplicate (same sender and non-empty control id as an
     /// earlier inbound message) is not stored again: the outcome carries the original ACK.
+    /// That holds for a Rejected original too (the resend gets the same AR), and across
+    /// gateway nodes on one PostgreSQL database.
     virtual ReceiveOutcome receive(const InboundMessage& message) = 0;
 
     /// Inbound messages in state Received, oldest first: what routing still has to do
     /// (after a crash, or after replay).
     virtual std::vector<MessageRecord> pendingRouting(std::size_t limit) = 0;
     /// Each message's new state and its queue entries (state Queued), in one transaction.
+    /// A message that is no longer Received (another node routed it first) is left as it is,
+    /// and its result's entries are not queued.
     virtual void commitRouting(const std::vector<RoutingResult>& results, Micros now) = 0;
 
     /// Claims up to `limit` due entries of `destination` (state Queued, nextAttemptAt <= now,
     /// not leased), at most one per order key and only the oldest Queued entry of its key, so
     /// that a key's entries go out in order while keys run in parallel. Safe across nodes.
+    /// Returned oldest first. A Dead entry no longer holds its key up.
     virtual std::vector<ClaimedEntry> claim(std::string_view destination, std::string_view owner,
                                             std::size_t limit, Micros now, Micros leaseUntil) = 0;
     /// The entry was delivered; `response` is the peer's answer (e.g. its ACK).
     virtual void markDelivered(MessageId entry, std::string_view response, Micros now) = 0;
     /// The attempt failed: attempts + 1, last error kept; Queued again at `nextAttemptAt`, or
-    /// Dead when `dead`.
+    /// Dead when `dead`. Ignored for an entry that is no longer Queued.
     virtual void markFailed(MessageId entry, std::string_view error, Micros now,
                             Micros nextAttemptAt, bool dead) = 0;
 
@@ -169,6 +182,8 @@ public:
     /// Queued, due now, attempts 0. Returns false when there is no such message.
     virtual bool replay(MessageId id, Micros now) = 0;
 
+    /// One element per destination that has Queued or Dead entries, by destination name;
+    /// a destination with neither is not listed (its depth is 0).
     virtual std::vector<DestinationDepth> queueDepths() = 0;
 
     /// Deletes, in bounded batches, inbound messages received before `before` whose entries

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <Poco/TemporaryFile.h>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -55,6 +57,28 @@ inline std::vector<std::filesystem::path> filesUnder(const std::filesystem::path
     return files;
 }
 
+/// A directory removed with everything in it when the object goes.
+class TempDir {
+public:
+    TempDir() : path_(Poco::TemporaryFile::tempName())
+    {
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir()
+    {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
 /// Waits until `done()` holds, polling; false after `seconds`.
 inline bool waitFor(const std::function<bool()>& done, double seconds = 10)
 {
@@ -64,7 +88,7 @@ inline bool waitFor(const std::function<bool()>& done, double seconds = 10)
         if (done()) {
             return true;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return done();
 }

@@ -1,5 +1,7 @@
 #include "gateway/store/detail/columns.h"
 
+#include "gateway/store/detail/ack_codec.h"
+
 #include <Poco/Bugcheck.h>
 #include <Poco/Data/PostgreSQL/Extractor.h>
 
@@ -90,11 +92,6 @@ std::string decodeHexBytea(const std::string& text)
 }
 
 } // namespace
-
-Poco::Data::BLOB toBlob(std::string_view bytes)
-{
-    return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
 
 std::string toText(std::string_view text)
 {
@@ -191,7 +188,6 @@ Direction directionFromCode(long long code)
 
 namespace Poco::Data {
 
-using hl7gw::store::ClaimedEntry;
 using hl7gw::store::DestinationDepth;
 using hl7gw::store::MessageRecord;
 using hl7gw::store::detail::Bytes;
@@ -248,7 +244,7 @@ void prepareStrings(std::size_t pos, std::size_t count, AbstractPreparator::Ptr&
 void TypeHandler<Bytes>::bind(std::size_t, const Bytes&, AbstractBinder::Ptr,
                               AbstractBinder::Direction)
 {
-    poco_bugcheck_msg("Bytes is read-only; bind a BLOB (detail::toBlob)");
+    poco_bugcheck_msg("Bytes is read-only; bind a BLOB");
 }
 
 void TypeHandler<Bytes>::prepare(std::size_t pos, const Bytes&, AbstractPreparator::Ptr preparator)
@@ -285,19 +281,19 @@ void TypeHandler<MessageRecord>::bind(std::size_t, const MessageRecord&, Abstrac
 void TypeHandler<MessageRecord>::prepare(std::size_t pos, const MessageRecord&,
                                          AbstractPreparator::Ptr preparator)
 {
-    prepareInts(pos, 6, preparator);         // id .. updated_at
-    prepareStrings(pos + 6, 2, preparator);  // channel, peer
+    prepareInts(pos, 6, preparator);                              // id .. updated_at
+    prepareStrings(pos + 6, 2, preparator);                       // channel, peer
     TypeHandler<BLOB>::prepare(pos + 8, PrepareBlob, preparator); // sender
     TypeHandler<BLOB>::prepare(pos + 9, PrepareBlob, preparator); // control_id
-    prepareStrings(pos + 10, 3, preparator); // type, error, destination
+    prepareStrings(pos + 10, 3, preparator);                      // type, error, destination
     TypeHandler<BLOB>::prepare(pos + 13, PrepareBlob, preparator);
-    prepareInts(pos + 14, 2, preparator); // attempts, next_attempt_at
-    TypeHandler<BLOB>::prepare(pos + 16, PrepareBlob, preparator);
+    prepareInts(pos + 14, 3, preparator); // attempts, next_attempt_at, ack_format
     TypeHandler<BLOB>::prepare(pos + 17, PrepareBlob, preparator);
+    TypeHandler<BLOB>::prepare(pos + 18, PrepareBlob, preparator);
 }
 
-void TypeHandler<MessageRecord>::extract(std::size_t pos, MessageRecord& obj,
-                                         const MessageRecord&, AbstractExtractor::Ptr extractor)
+void TypeHandler<MessageRecord>::extract(std::size_t pos, MessageRecord& obj, const MessageRecord&,
+                                         AbstractExtractor::Ptr extractor)
 {
     namespace detail = hl7gw::store::detail;
     obj.id = int64At(pos, extractor);
@@ -316,39 +312,15 @@ void TypeHandler<MessageRecord>::extract(std::size_t pos, MessageRecord& obj,
     obj.orderKey = bytesAt(pos + 13, extractor);
     obj.attempts = static_cast<int>(int64At(pos + 14, extractor));
     obj.nextAttemptAt = int64At(pos + 15, extractor);
-    obj.raw = bytesAt(pos + 16, extractor);
-    obj.ack = bytesAt(pos + 17, extractor);
+    const auto ackFormat = static_cast<detail::AckFormat>(int64At(pos + 16, extractor));
+    obj.raw = bytesAt(pos + 17, extractor);
+    // Without bodies both are NULL, and an empty ACK needs no decoding.
+    const std::string ack = bytesAt(pos + 18, extractor);
+    obj.ack = ack.empty() ? std::string() : detail::decodeAck(ackFormat, ack, obj.raw);
 }
 
-void TypeHandler<ClaimedEntry>::bind(std::size_t, const ClaimedEntry&, AbstractBinder::Ptr,
-                                     AbstractBinder::Direction)
-{
-    poco_bugcheck_msg("ClaimedEntry is read-only");
-}
-
-void TypeHandler<ClaimedEntry>::prepare(std::size_t pos, const ClaimedEntry&,
-                                        AbstractPreparator::Ptr preparator)
-{
-    prepareInts(pos, 2, preparator);
-    prepareStrings(pos + 2, 1, preparator);
-    TypeHandler<BLOB>::prepare(pos + 3, PrepareBlob, preparator);
-    prepareInts(pos + 4, 1, preparator);
-    TypeHandler<BLOB>::prepare(pos + 5, PrepareBlob, preparator);
-}
-
-void TypeHandler<ClaimedEntry>::extract(std::size_t pos, ClaimedEntry& obj, const ClaimedEntry&,
-                                        AbstractExtractor::Ptr extractor)
-{
-    obj.id = int64At(pos, extractor);
-    obj.parentId = int64At(pos + 1, extractor);
-    obj.destination = textAt(pos + 2, extractor);
-    obj.orderKey = bytesAt(pos + 3, extractor);
-    obj.attempts = static_cast<int>(int64At(pos + 4, extractor));
-    obj.payload = bytesAt(pos + 5, extractor);
-}
-
-void TypeHandler<DestinationDepth>::bind(std::size_t, const DestinationDepth&,
-                                         AbstractBinder::Ptr, AbstractBinder::Direction)
+void TypeHandler<DestinationDepth>::bind(std::size_t, const DestinationDepth&, AbstractBinder::Ptr,
+                                         AbstractBinder::Direction)
 {
     poco_bugcheck_msg("DestinationDepth is read-only");
 }

@@ -13,11 +13,6 @@
 
 namespace hl7gw::store::detail {
 
-/// Byte strings (raw, ack, sender, control id, order key) are bound as BLOB/BYTEA: POCO binds
-/// std::string as text, which SQLite cuts at the first NUL on the way back and PostgreSQL
-/// refuses unless it is valid UTF-8 in the database encoding.
-Poco::Data::BLOB toBlob(std::string_view bytes);
-
 /// Text columns (channel, peer, type, error, destination, lease owner) hold UTF-8 without NUL
 /// on both backends, so a stray byte in a descriptive field can never fail the batch it is
 /// committed with: invalid sequences and NUL become U+FFFD. Valid text is returned unchanged.
@@ -29,9 +24,11 @@ MessageState stateFromCode(long long code); // throws StoreError for an unknown 
 int directionCode(Direction direction);
 Direction directionFromCode(long long code); // throws StoreError for an unknown code
 
-/// The value of a BLOB/BYTEA column as bytes. PostgreSQL results arrive as text ("\x4142..."),
-/// which this decodes itself: POCO 1.11 decodes BYTEA one byte at a time through a temporary
-/// std::string, 30 times slower.
+/// The value of a BLOB/BYTEA column as bytes. Byte strings (raw, ack, sender, control id,
+/// order key) are BLOB/BYTEA because POCO reads std::string through text, which SQLite cuts
+/// at the first NUL and PostgreSQL refuses unless it is valid UTF-8. PostgreSQL results
+/// arrive as text ("\x4142..."), which this decodes itself: POCO 1.11 decodes BYTEA one byte
+/// at a time through a temporary std::string, 30 times slower.
 struct Bytes {
     std::string value;
 };
@@ -40,8 +37,7 @@ struct Bytes {
 
 namespace Poco::Data {
 
-template <>
-class TypeHandler<hl7gw::store::detail::Bytes> {
+template <> class TypeHandler<hl7gw::store::detail::Bytes> {
 public:
     static std::size_t size() { return 1; }
     static void bind(std::size_t pos, const hl7gw::store::detail::Bytes& obj,
@@ -49,38 +45,25 @@ public:
     static void prepare(std::size_t pos, const hl7gw::store::detail::Bytes& obj,
                         AbstractPreparator::Ptr preparator);
     static void extract(std::size_t pos, hl7gw::store::detail::Bytes& obj,
-                        const hl7gw::store::detail::Bytes& defVal, AbstractExtractor::Ptr extractor);
+                        const hl7gw::store::detail::Bytes& defVal,
+                        AbstractExtractor::Ptr extractor);
 };
 
-/// Reads the row that detail::RecordColumns selects (18 columns, in that order).
-template <>
-class TypeHandler<hl7gw::store::MessageRecord> {
+/// Reads the row that recordColumns() selects (19 columns, in that order), decoding the ACK.
+template <> class TypeHandler<hl7gw::store::MessageRecord> {
 public:
-    static std::size_t size() { return 18; }
+    static std::size_t size() { return 19; }
     static void bind(std::size_t pos, const hl7gw::store::MessageRecord& obj,
                      AbstractBinder::Ptr binder, AbstractBinder::Direction dir);
     static void prepare(std::size_t pos, const hl7gw::store::MessageRecord& obj,
                         AbstractPreparator::Ptr preparator);
     static void extract(std::size_t pos, hl7gw::store::MessageRecord& obj,
-                        const hl7gw::store::MessageRecord& defVal, AbstractExtractor::Ptr extractor);
-};
-
-/// Reads id, parent_id, destination, order_key, attempts, payload.
-template <>
-class TypeHandler<hl7gw::store::ClaimedEntry> {
-public:
-    static std::size_t size() { return 6; }
-    static void bind(std::size_t pos, const hl7gw::store::ClaimedEntry& obj,
-                     AbstractBinder::Ptr binder, AbstractBinder::Direction dir);
-    static void prepare(std::size_t pos, const hl7gw::store::ClaimedEntry& obj,
-                        AbstractPreparator::Ptr preparator);
-    static void extract(std::size_t pos, hl7gw::store::ClaimedEntry& obj,
-                        const hl7gw::store::ClaimedEntry& defVal, AbstractExtractor::Ptr extractor);
+                        const hl7gw::store::MessageRecord& defVal,
+                        AbstractExtractor::Ptr extractor);
 };
 
 /// Reads destination, queued, oldest_queued_at, dead.
-template <>
-class TypeHandler<hl7gw::store::DestinationDepth> {
+template <> class TypeHandler<hl7gw::store::DestinationDepth> {
 public:
     static std::size_t size() { return 4; }
     static void bind(std::size_t pos, const hl7gw::store::DestinationDepth& obj,

@@ -13,8 +13,7 @@ namespace {
 // often in all; each run starts from nothing, since the failed one was rolled back.
 constexpr int MaxAttempts = 3;
 
-template <typename Fn>
-std::exception_ptr attempt(Fn&& fn) noexcept
+template <typename Fn> std::exception_ptr attempt(Fn&& fn) noexcept
 {
     try {
         fn();

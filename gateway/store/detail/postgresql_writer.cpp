@@ -1,259 +1,410 @@
+// The PostgreSQL writer calls libpq itself, on the connection of a POCO session. POCO 1.11's
+// PostgreSQL statements cannot be reused safely: StatementExecutor::clearResults() frees the
+// previous PGresult but keeps the pointer, so once a re-executed statement fails (a deadlock,
+// a lost connection) the next execute or the destructor frees it again and corrupts the heap
+// (AddressSanitizer: double-free in PQclear). One-shot POCO statements, which the readers use,
+// never hold a previous result and are safe. Connections, settings and the schema stay on POCO.
+//
+// POCO 1.11 also never frees a PGconn whose connection failed or broke (SessionHandle::
+// disconnect() only calls PQfinish on a healthy connection), so a session is never dropped for
+// a lost connection: revivePostgresql() reconnects it in place with PQreset, and connections
+// are tried with probePostgresql() before POCO sees them.
+
+#include "gateway/store/detail/ack_codec.h"
 #include "gateway/store/detail/columns.h"
 #include "gateway/store/detail/schema.h"
 #include "gateway/store/detail/writer.h"
 
-#include <Poco/Data/Statement.h>
+#include <Poco/Bugcheck.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
+#include <Poco/Logger.h>
+
+#include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <memory>
+#include <string_view>
 
 namespace hl7gw::store::detail {
 
 namespace {
 
-using namespace Poco::Data::Keywords;
-using Poco::Int64;
-using Poco::Data::BLOB;
-using Poco::Data::Statement;
+struct ResultDeleter {
+    void operator()(PGresult* result) const { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
-/// POCO's PostgreSQL connector prepares a statement once (PQprepare) and re-executes it
-/// (PQexecPrepared) with whatever its bound members hold, so each statement here is built
-/// once with use()/into() on members, which the operations fill before execute().
-class PostgresqlWriter final : public Writer {
+/// SQLSTATE in the text, where SqlMessageStore::retryable() looks for it.
+[[noreturn]] void fail(PGconn* conn, const PGresult* result, const char* what)
+{
+    std::string text = std::string("PostgreSQL: ") + what + ": ";
+    text += result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+        text.pop_back();
+    }
+    const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    if (state != nullptr) {
+        text += std::string(" (State: ") + state + ")";
+    }
+    throw StoreError(text);
+}
+
+/// One statement prepared on the connection once (PQprepare) and executed with
+/// PQexecPrepared: text parameters for numbers and text, binary for byte strings, binary
+/// results (bytes as they are, integers in network order).
+class Prepared {
 public:
-    explicit PostgresqlWriter(Poco::Data::Session session);
+    static constexpr int MaxParams = 12;
 
-    void begin() override { begin_.execute(); }
-    void commit() override { commit_.execute(); }
-    bool tryRollback() noexcept override;
-    ReceiveOutcome receive(const InboundRow& row) override;
-    void route(const RoutingRow& row, Micros now) override;
-    std::vector<ClaimedEntry> claim(const std::string& destination, const std::string& owner,
-                                    std::size_t limit, Micros now, Micros leaseUntil) override;
-    void markDelivered(MessageId entry, const std::string& response, Micros now) override;
-    void markFailed(MessageId entry, const std::string& error, Micros now, Micros nextAttemptAt,
-                    bool dead) override;
-    bool replay(MessageId id, Micros now) override;
-    PruneBatch pruneBatch(MessageId after, MessageId upTo, Micros before) override;
+    Prepared(PGconn* conn, std::string name, const char* sql) : conn_(conn), name_(std::move(name))
+    {
+        const std::string text = adaptSql(Backend::Postgresql, sql);
+        Result result(PQprepare(conn_, name_.c_str(), text.c_str(), 0, nullptr));
+        if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+            fail(conn_, result.get(), "cannot prepare a statement");
+        }
+    }
+
+    Prepared& bind(int index, std::int64_t value)
+    {
+        numbers_[index - 1] = std::to_string(value);
+        set(index, numbers_[index - 1], 0);
+        return *this;
+    }
+    Prepared& bindText(int index, std::string_view text)
+    {
+        set(index, text, 0);
+        return *this;
+    }
+    Prepared& bindBlob(int index, std::string_view bytes)
+    {
+        set(index, bytes, 1);
+        return *this;
+    }
+
+    /// Executes with the bound values and returns the result (rows or none); the bindings
+    /// are cleared whatever happens.
+    Result run()
+    {
+        Result result(PQexecPrepared(conn_, name_.c_str(), count_, values_.data(), lengths_.data(),
+                                     formats_.data(), 1));
+        count_ = 0;
+        const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+            fail(conn_, result.get(), "statement failed");
+        }
+        return result;
+    }
+    /// Executes a statement without result rows; returns the rows it changed.
+    int execute()
+    {
+        const Result result = run();
+        const char* changed = PQcmdTuples(result.get());
+        return changed != nullptr && *changed != '\0' ? std::atoi(changed) : 0;
+    }
 
 private:
-    Statement prepare(const char* sql)
+    void set(int index, std::string_view value, int format)
     {
-        return Statement(session_) << adaptSql(Backend::Postgresql, sql);
+        const auto i = static_cast<std::size_t>(index - 1);
+        // libpq reads a null pointer as SQL NULL, and text parameters up to their NUL.
+        values_[i] = value.empty() ? "" : value.data();
+        lengths_[i] = static_cast<int>(value.size());
+        formats_[i] = format;
+        count_ = std::max(count_, index);
     }
 
-    Poco::Data::Session session_;
-    Statement begin_;
-    Statement commit_;
-    Statement rollback_;
-
-    Int64 inState_ = 0;
-    Int64 inAt_ = 0;
-    std::string inChannel_;
-    std::string inPeer_;
-    BLOB inSender_;
-    BLOB inControlId_;
-    std::string inType_;
-    std::string inError_;
-    BLOB inAck_;
-    BLOB inRaw_;
-    Int64 insertedId_ = 0;
-    Statement insertInbound_;
-    Int64 originalId_ = 0;
-    Bytes originalAck_;
-    Statement findOriginal_;
-
-    Int64 routeState_ = 0;
-    std::string routeError_;
-    Int64 routeAt_ = 0;
-    Int64 routeId_ = 0;
-    Statement updateRouted_;
-    BLOB entryControlId_;
-    std::string entryType_;
-    std::string entryDestination_;
-    BLOB entryOrderKey_;
-    BLOB entryPayload_;
-    Statement insertEntry_;
-
-    std::string claimOwner_;
-    Int64 claimUntil_ = 0;
-    std::string claimDestination_;
-    Int64 claimNow_ = 0;
-    Int64 claimLimit_ = 0;
-    std::vector<ClaimedEntry> claimed_;
-    Statement claim_;
-
-    BLOB deliveredResponse_;
-    Int64 deliveredAt_ = 0;
-    Int64 deliveredId_ = 0;
-    Statement markDelivered_;
-
-    Int64 failedState_ = 0;
-    std::string failedError_;
-    Int64 failedAt_ = 0;
-    Int64 failedNext_ = 0;
-    Int64 failedId_ = 0;
-    Statement markFailed_;
-
-    Int64 replayAt_ = 0;
-    Int64 replayId_ = 0;
-    Statement replay_;
-
-    Int64 pruneAfter_ = 0;
-    Int64 pruneUpTo_ = 0;
-    Int64 pruneBefore_ = 0;
-    std::vector<Int64> pruneIds_;
-    Statement prunable_;
+    PGconn* conn_;
+    std::string name_;
+    int count_ = 0;
+    std::array<const char*, MaxParams> values_{};
+    std::array<int, MaxParams> lengths_{};
+    std::array<int, MaxParams> formats_{};
+    std::array<std::string, MaxParams> numbers_;
 };
 
-PostgresqlWriter::PostgresqlWriter(Poco::Data::Session session)
-    : session_(std::move(session)), begin_(prepare("BEGIN")), commit_(prepare("COMMIT")),
-      rollback_(prepare("ROLLBACK")), insertInbound_(prepare(sql::InsertInbound)),
-      findOriginal_(prepare(sql::FindOriginal)), updateRouted_(prepare(sql::UpdateRouted)),
-      insertEntry_(prepare(sql::InsertEntry)), claim_(prepare(sql::Claim)),
-      markDelivered_(prepare(sql::MarkDelivered)), markFailed_(prepare(sql::MarkFailed)),
-      replay_(prepare(sql::Replay)), prunable_(prepare(sql::Prunable))
+std::int64_t int64At(const PGresult* result, int row, int column)
 {
-    insertInbound_, use(inState_), use(inAt_), use(inChannel_), use(inPeer_), use(inSender_),
-        use(inControlId_), use(inType_), use(inError_), use(inAck_), use(inRaw_),
-        into(insertedId_);
-    findOriginal_, use(inSender_), use(inControlId_), into(originalId_), into(originalAck_);
-    updateRouted_, use(routeState_), use(routeError_), use(routeAt_), use(routeId_);
-    insertEntry_, use(routeAt_), use(entryControlId_), use(entryType_), use(entryDestination_),
-        use(entryOrderKey_), use(entryPayload_), use(routeId_);
-    claim_, use(claimOwner_), use(claimUntil_), use(claimDestination_), use(claimNow_),
-        use(claimLimit_), into(claimed_);
-    markDelivered_, use(deliveredResponse_), use(deliveredAt_), use(deliveredId_);
-    markFailed_, use(failedState_), use(failedError_), use(failedAt_), use(failedNext_),
-        use(failedId_);
-    replay_, use(replayAt_), use(replayId_);
-    prunable_, use(pruneAfter_), use(pruneUpTo_), use(pruneBefore_), into(pruneIds_);
-}
-
-bool PostgresqlWriter::tryRollback() noexcept
-{
-    try {
-        rollback_.execute();
-        return true;
-    } catch (...) {
-        return false;
+    if (PQgetisnull(result, row, column) != 0) {
+        return 0;
     }
+    const auto* data = reinterpret_cast<const unsigned char*>(PQgetvalue(result, row, column));
+    const int length = PQgetlength(result, row, column);
+    std::uint64_t value = 0;
+    for (int i = 0; i < length; ++i) {
+        value = (value << 8) | data[i];
+    }
+    // Sign-extend int2 and int4.
+    if (length > 0 && length < 8 && (data[0] & 0x80) != 0) {
+        value |= ~std::uint64_t{0} << (8 * length);
+    }
+    return static_cast<std::int64_t>(value);
 }
 
-ReceiveOutcome PostgresqlWriter::receive(const InboundRow& row)
+std::string bytesAt(const PGresult* result, int row, int column)
 {
-    inState_ = row.state;
-    inAt_ = row.receivedAt;
-    inChannel_ = row.channel;
-    inPeer_ = row.peer;
-    inSender_ = toBlob(row.sender);
-    inControlId_ = toBlob(row.controlId);
-    inType_ = row.type;
-    inError_ = row.error;
-    inAck_ = toBlob(row.ack);
-    inRaw_ = toBlob(row.raw);
-    ReceiveOutcome outcome;
-    if (insertInbound_.execute() == 1) {
-        outcome.id = insertedId_;
-        outcome.ack = row.ack;
+    return std::string(PQgetvalue(result, row, column),
+                       static_cast<std::size_t>(PQgetlength(result, row, column)));
+}
+
+PGconn* connectionOf(Poco::Data::Session& session)
+{
+    auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session.impl());
+    poco_assert_msg(impl != nullptr, "not a PostgreSQL session");
+    return impl->handle();
+}
+
+/// The writer's statements, prepared on one connection; prepared again after a reconnect.
+struct Statements {
+    explicit Statements(PGconn* conn)
+        : begin(conn, "hl7gw_begin", "BEGIN"), commit(conn, "hl7gw_commit", "COMMIT"),
+          rollback(conn, "hl7gw_rollback", "ROLLBACK"),
+          insertInbound(conn, "hl7gw_insert_inbound", sql::InsertInbound),
+          findOriginal(conn, "hl7gw_find_original", sql::FindOriginal),
+          updateRouted(conn, "hl7gw_update_routed", sql::UpdateRouted),
+          insertEntry(conn, "hl7gw_insert_entry", sql::InsertEntry),
+          claim(conn, "hl7gw_claim", sql::Claim),
+          markDelivered(conn, "hl7gw_mark_delivered", sql::MarkDelivered),
+          markFailed(conn, "hl7gw_mark_failed", sql::MarkFailed),
+          replay(conn, "hl7gw_replay", sql::Replay), prunable(conn, "hl7gw_prunable", sql::Prunable)
+    {
+    }
+
+    Prepared begin;
+    Prepared commit;
+    Prepared rollback;
+    Prepared insertInbound;
+    Prepared findOriginal;
+    Prepared updateRouted;
+    Prepared insertEntry;
+    Prepared claim;
+    Prepared markDelivered;
+    Prepared markFailed;
+    Prepared replay;
+    Prepared prunable;
+};
+
+class PostgresqlWriter final : public Writer {
+public:
+    explicit PostgresqlWriter(Poco::Data::Session session)
+        : session_(std::move(session)), conn_(connectionOf(session_)),
+          statements_(std::make_unique<Statements>(conn_))
+    {
+    }
+
+    void begin() override
+    {
+        // After a lost connection: reconnect in place, then prepare again (prepared statements
+        // die with the server session).
+        if (PQstatus(conn_) != CONNECTION_OK) {
+            statements_.reset();
+            revivePostgresql(session_);
+        }
+        if (!statements_) {
+            // A reconnect, or a preparation that failed half-way: start from no statements.
+            const Result cleared(PQexec(conn_, "DEALLOCATE ALL"));
+            statements_ = std::make_unique<Statements>(conn_);
+        }
+        statements_->begin.execute();
+    }
+    void commit() override { statements_->commit.execute(); }
+    bool tryRollback() noexcept override
+    {
+        try {
+            if (statements_ && PQstatus(conn_) == CONNECTION_OK) {
+                statements_->rollback.execute();
+            }
+        } catch (...) {
+            // begin() reconnects; the server rolled back when the connection went.
+        }
+        return true; // never replaced: see revivePostgresql()
+    }
+
+    ReceiveOutcome receive(const InboundRow& row) override
+    {
+        ReceiveOutcome outcome;
+        statements_->insertInbound.bind(1, row.state)
+            .bind(2, row.receivedAt)
+            .bindText(3, row.channel)
+            .bindText(4, row.peer)
+            .bindBlob(5, row.sender)
+            .bindBlob(6, row.controlId)
+            .bindText(7, row.type)
+            .bindText(8, row.error)
+            .bindBlob(9, row.ack)
+            .bindBlob(10, row.raw)
+            .bind(11, row.ackFormat);
+        const Result inserted = statements_->insertInbound.run();
+        if (PQntuples(inserted.get()) == 1) {
+            outcome.id = int64At(inserted.get(), 0, 0);
+            return outcome;
+        }
+        statements_->findOriginal.bindBlob(1, row.sender).bindBlob(2, row.controlId);
+        const Result original = statements_->findOriginal.run();
+        if (PQntuples(original.get()) != 1) {
+            throw StoreError("an inbound insert did nothing, yet there is no earlier message "
+                             "with its sender and control id");
+        }
+        outcome.id = int64At(original.get(), 0, 0);
+        outcome.duplicate = true;
+        outcome.ack = decodeAck(static_cast<AckFormat>(int64At(original.get(), 0, 2)),
+                                bytesAt(original.get(), 0, 1), bytesAt(original.get(), 0, 3));
         return outcome;
     }
-    originalAck_.value.clear();
-    if (findOriginal_.execute() != 1) {
-        throw StoreError("an inbound insert did nothing, yet there is no earlier message with "
-                         "its sender and control id");
+
+    void route(const RoutingRow& row, Micros now) override
+    {
+        statements_->updateRouted.bind(1, row.state)
+            .bindText(2, row.error)
+            .bind(3, now)
+            .bind(4, row.messageId);
+        if (statements_->updateRouted.execute() != 1) {
+            return; // unknown, or no longer Received (routed elsewhere, or replayed meanwhile)
+        }
+        for (const EntryRow& entry : row.entries) {
+            statements_->insertEntry.bind(1, now)
+                .bindBlob(2, entry.controlId)
+                .bindText(3, entry.type)
+                .bindText(4, entry.destination)
+                .bindBlob(5, entry.orderKey)
+                .bindBlob(6, entry.payload)
+                .bind(7, row.messageId);
+            statements_->insertEntry.execute();
+        }
     }
-    outcome.id = originalId_;
-    outcome.duplicate = true;
-    outcome.ack = std::move(originalAck_.value);
-    return outcome;
-}
 
-void PostgresqlWriter::route(const RoutingRow& row, Micros now)
-{
-    routeState_ = row.state;
-    routeError_ = row.error;
-    routeAt_ = now;
-    routeId_ = row.messageId;
-    if (updateRouted_.execute() != 1) {
-        return; // unknown, or no longer Received (routed elsewhere, or replayed meanwhile)
+    std::vector<ClaimedEntry> claim(const std::string& destination, const std::string& owner,
+                                    std::size_t limit, Micros now, Micros leaseUntil) override
+    {
+        statements_->claim.bindText(1, owner)
+            .bind(2, leaseUntil)
+            .bindText(3, destination)
+            .bind(4, now)
+            .bind(5, static_cast<std::int64_t>(limit));
+        const Result result = statements_->claim.run();
+        std::vector<ClaimedEntry> entries;
+        for (int row = 0; row < PQntuples(result.get()); ++row) {
+            ClaimedEntry entry;
+            entry.id = int64At(result.get(), row, 0);
+            entry.parentId = int64At(result.get(), row, 1);
+            entry.destination = bytesAt(result.get(), row, 2);
+            entry.orderKey = bytesAt(result.get(), row, 3);
+            entry.attempts = static_cast<int>(int64At(result.get(), row, 4));
+            entry.payload = bytesAt(result.get(), row, 5);
+            entries.push_back(std::move(entry));
+        }
+        std::sort(entries.begin(), entries.end(),
+                  [](const ClaimedEntry& a, const ClaimedEntry& b) { return a.id < b.id; });
+        return entries;
     }
-    for (const EntryRow& entry : row.entries) {
-        entryControlId_ = toBlob(entry.controlId);
-        entryType_ = entry.type;
-        entryDestination_ = entry.destination;
-        entryOrderKey_ = toBlob(entry.orderKey);
-        entryPayload_ = toBlob(entry.payload);
-        insertEntry_.execute();
+
+    void markDelivered(MessageId entry, const std::string& response, Micros now) override
+    {
+        statements_->markDelivered.bindBlob(1, response).bind(2, now).bind(3, entry);
+        statements_->markDelivered.execute();
     }
-}
 
-std::vector<ClaimedEntry> PostgresqlWriter::claim(const std::string& destination,
-                                                  const std::string& owner, std::size_t limit,
-                                                  Micros now, Micros leaseUntil)
-{
-    claimOwner_ = owner;
-    claimUntil_ = leaseUntil;
-    claimDestination_ = destination;
-    claimNow_ = now;
-    claimLimit_ = static_cast<Int64>(limit);
-    claimed_.clear();
-    claim_.execute();
-    std::vector<ClaimedEntry> entries = std::move(claimed_);
-    claimed_.clear();
-    std::sort(entries.begin(), entries.end(),
-              [](const ClaimedEntry& a, const ClaimedEntry& b) { return a.id < b.id; });
-    return entries;
-}
+    void markFailed(MessageId entry, const std::string& error, Micros now, Micros nextAttemptAt,
+                    bool dead) override
+    {
+        statements_->markFailed.bind(1, stateCode(dead ? MessageState::Dead : MessageState::Queued))
+            .bindText(2, error)
+            .bind(3, now)
+            .bind(4, nextAttemptAt)
+            .bind(5, entry);
+        statements_->markFailed.execute();
+    }
 
-void PostgresqlWriter::markDelivered(MessageId entry, const std::string& response, Micros now)
-{
-    deliveredResponse_ = toBlob(response);
-    deliveredAt_ = now;
-    deliveredId_ = entry;
-    markDelivered_.execute();
-}
+    bool replay(MessageId id, Micros now) override
+    {
+        statements_->replay.bind(1, now).bind(2, id);
+        return statements_->replay.execute() == 1;
+    }
 
-void PostgresqlWriter::markFailed(MessageId entry, const std::string& error, Micros now,
-                                  Micros nextAttemptAt, bool dead)
-{
-    failedState_ = stateCode(dead ? MessageState::Dead : MessageState::Queued);
-    failedError_ = error;
-    failedAt_ = now;
-    failedNext_ = nextAttemptAt;
-    failedId_ = entry;
-    markFailed_.execute();
-}
-
-bool PostgresqlWriter::replay(MessageId id, Micros now)
-{
-    replayAt_ = now;
-    replayId_ = id;
-    return replay_.execute() == 1;
-}
-
-PruneBatch PostgresqlWriter::pruneBatch(MessageId after, MessageId upTo, Micros before)
-{
-    pruneAfter_ = after;
-    pruneUpTo_ = upTo;
-    pruneBefore_ = before;
-    pruneIds_.clear();
-    prunable_.execute();
-    PruneBatch batch;
-    if (pruneIds_.empty()) {
+    PruneBatch pruneBatch(MessageId after, MessageId upTo, Micros before) override
+    {
+        statements_->prunable.bind(1, after).bind(2, upTo).bind(3, before);
+        const Result result = statements_->prunable.run();
+        std::vector<std::int64_t> ids;
+        for (int row = 0; row < PQntuples(result.get()); ++row) {
+            ids.push_back(int64At(result.get(), row, 0));
+        }
+        PruneBatch batch;
+        if (ids.empty()) {
+            return batch;
+        }
+        for (const std::string& statement : {sql::deleteEntriesOf(ids), sql::deleteMessages(ids)}) {
+            const Result deleted(PQexec(conn_, statement.c_str()));
+            if (!deleted || PQresultStatus(deleted.get()) != PGRES_COMMAND_OK) {
+                fail(conn_, deleted.get(), "prune failed");
+            }
+            batch.rows += std::atoi(PQcmdTuples(deleted.get()));
+        }
+        batch.messages = ids.size();
+        batch.lastMessage = ids.back();
         return batch;
     }
-    const std::vector<std::int64_t> ids(pruneIds_.begin(), pruneIds_.end());
-    for (const std::string& text : {sql::deleteEntriesOf(ids), sql::deleteMessages(ids)}) {
-        Statement deletion(session_);
-        deletion << text;
-        batch.rows += static_cast<std::int64_t>(deletion.execute());
-    }
-    batch.messages = ids.size();
-    batch.lastMessage = ids.back();
-    return batch;
-}
+
+private:
+    Poco::Data::Session session_; // owns the connection; first in, last out
+    PGconn* conn_;
+    std::unique_ptr<Statements> statements_; // null while the connection is down
+};
 
 } // namespace
+
+void probePostgresql(const std::string& connectString)
+{
+    PGconn* conn = PQconnectdb(connectString.c_str());
+    const bool ok = conn != nullptr && PQstatus(conn) == CONNECTION_OK;
+    std::string error = ok                ? std::string()
+                        : conn != nullptr ? PQerrorMessage(conn)
+                                          : "out of memory";
+    PQfinish(conn);
+    if (!ok) {
+        while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) {
+            error.pop_back();
+        }
+        throw StoreError(error);
+    }
+}
+
+void routePostgresqlNotices(Poco::Data::Session& session)
+{
+    // libpq prints notices (a WARNING for a ROLLBACK after a failed COMMIT, say) to stderr by
+    // default; only app/ writes there. They name statements, never data.
+    PQsetNoticeProcessor(
+        connectionOf(session),
+        [](void*, const char* message) {
+            Poco::Logger& logger = Poco::Logger::get("hl7gw.store");
+            if (logger.debug()) {
+                std::string text = message;
+                while (!text.empty() && text.back() == '\n') {
+                    text.pop_back();
+                }
+                logger.debug("PostgreSQL: %s", text);
+            }
+        },
+        nullptr);
+}
+
+void revivePostgresql(Poco::Data::Session& session)
+{
+    PGconn* conn = connectionOf(session);
+    if (PQstatus(conn) == CONNECTION_OK) {
+        return;
+    }
+    PQreset(conn);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        std::string error = PQerrorMessage(conn);
+        while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) {
+            error.pop_back();
+        }
+        throw StoreError("reconnecting: " + error);
+    }
+}
 
 WriterPtr makePostgresqlWriter(Poco::Data::Session session)
 {

@@ -26,6 +26,8 @@ void replaceAll(std::string& text, const std::string& from, const std::string& t
 //
 // raw of an entry is NULL when its payload is byte-for-byte the inbound message (a
 // pass-through destination): the bytes are stored once, and readers take the parent's.
+// ack of an inbound row is usually deflated against the message's MSH (ack_format 1,
+// detail/ack_codec.h): it repeats most of it, and is a fifth of a small message's size.
 //
 // Indexes, each for one access path:
 //   messages_dedupe   duplicates: unique (sender, control id) of inbound rows that have one
@@ -55,6 +57,7 @@ const char* const SchemaV1[] = {
         order_key {BLOB} NOT NULL DEFAULT {EMPTY_BLOB},
         lease_owner TEXT NOT NULL DEFAULT '',
         error TEXT NOT NULL DEFAULT '',
+        ack_format {SMALL} NOT NULL DEFAULT 0,
         ack {BLOB} NOT NULL DEFAULT {EMPTY_BLOB},
         raw {BLOB}))",
     "CREATE UNIQUE INDEX messages_dedupe ON messages (sender, control_id) "
@@ -104,9 +107,8 @@ void ensureSchema(Poco::Data::Session& session, Backend backend)
     try {
         if (pg) {
             Poco::Int64 one = 0;
-            const std::string lock =
-                std::string("SELECT 1 FROM (SELECT pg_advisory_xact_lock(") + SchemaLockKey +
-                ")) AS l";
+            const std::string lock = std::string("SELECT 1 FROM (SELECT pg_advisory_xact_lock(") +
+                                     SchemaLockKey + ")) AS l";
             session << lock, into(one), now;
         }
         execute(session, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");

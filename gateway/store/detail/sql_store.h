@@ -57,10 +57,8 @@ private:
     void commit() override;
     void rollback() noexcept override;
     bool retryable(const Poco::Exception& error) const override;
-    template <typename Fn>
-    void write(Fn&& fn);
-    template <typename Fn>
-    auto read(Fn&& fn) -> decltype(fn(std::declval<Poco::Data::Session&>()));
+    template <typename Fn> void write(Fn&& fn);
+    template <typename Fn> auto read(Fn&& fn) -> decltype(fn(std::declval<Poco::Data::Session&>()));
 
     const StoreUrl url_;
     WriterPtr writer_; // used by the committer's thread only

@@ -4,6 +4,7 @@
 // insert cost 47 us instead of 9 us and kept a batch of 8 from reaching the throughput target.
 // Connections, pragmas, the schema and all reads stay on POCO.
 
+#include "gateway/store/detail/ack_codec.h"
 #include "gateway/store/detail/columns.h"
 #include "gateway/store/detail/schema.h"
 #include "gateway/store/detail/writer.h"
@@ -57,8 +58,7 @@ public:
 
     /// Steps through every row, handing each to `row`; returns the rows seen. Resets the
     /// statement (and its bindings) whatever happens.
-    template <typename Fn>
-    int run(Fn&& row)
+    template <typename Fn> int run(Fn&& row)
     {
         int rows = 0;
         int rc = 0;
@@ -159,15 +159,15 @@ public:
             .bindText(7, row.type)
             .bindText(8, row.error)
             .bindBlob(9, row.ack)
-            .bindBlob(10, row.raw);
+            .bindBlob(10, row.raw)
+            .bind(11, row.ackFormat);
         if (insertInbound_.run([&](Prepared& r) { outcome.id = r.int64(0); }) == 1) {
-            outcome.ack = row.ack;
             return outcome;
         }
         findOriginal_.bindBlob(1, row.sender).bindBlob(2, row.controlId);
         if (findOriginal_.run([&](Prepared& r) {
                 outcome.id = r.int64(0);
-                outcome.ack = r.bytes(1);
+                outcome.ack = decodeAck(static_cast<AckFormat>(r.int64(2)), r.bytes(1), r.bytes(3));
             }) != 1) {
             throw StoreError("an inbound insert did nothing, yet there is no earlier message "
                              "with its sender and control id");

@@ -268,7 +268,8 @@ StoreUrl parseStoreUrl(std::string_view url)
             path = path.substr(2);
         }
         if (path.empty()) {
-            throw core::ConfigError("store.url: sqlite: needs a file path, e.g. sqlite:var/hl7gw.db");
+            throw core::ConfigError(
+                "store.url: sqlite: needs a file path, e.g. sqlite:var/hl7gw.db");
         }
         // Every connection of the store must see the same database; an in-memory one would
         // be private to the connection that created it.

@@ -1,5 +1,7 @@
 #include "gateway/store/detail/writer.h"
 
+#include "gateway/store/detail/ack_codec.h"
+
 namespace hl7gw::store::detail::sql {
 
 // ON CONFLICT DO NOTHING is the dedupe. On PostgreSQL it waits for a concurrent insert of the
@@ -8,15 +10,15 @@ namespace hl7gw::store::detail::sql {
 // means a duplicate.
 const char* const InsertInbound =
     "INSERT INTO messages (direction, state, received_at, updated_at, channel, peer, sender, "
-    "control_id, type, error, ack, raw) VALUES (0, $1, $2, $2, $3, $4, "
+    "control_id, type, error, ack, raw, ack_format) VALUES (0, $1, $2, $2, $3, $4, "
     "COALESCE($5, {EMPTY_BLOB}), COALESCE($6, {EMPTY_BLOB}), $7, $8, "
-    "COALESCE($9, {EMPTY_BLOB}), COALESCE($10, {EMPTY_BLOB})) "
+    "COALESCE($9, {EMPTY_BLOB}), COALESCE($10, {EMPTY_BLOB}), $11) "
     "ON CONFLICT (sender, control_id) WHERE direction = 0 AND length(control_id) > 0 "
     "DO NOTHING RETURNING id";
 
-const char* const FindOriginal =
-    "SELECT id, ack FROM messages WHERE sender = COALESCE($1, {EMPTY_BLOB}) AND control_id = $2 "
-    "AND direction = 0 AND length(control_id) > 0";
+const char* const FindOriginal = "SELECT id, ack, ack_format, substr(raw, 1, 512) FROM messages "
+                                 "WHERE sender = COALESCE($1, {EMPTY_BLOB}) AND control_id = $2 "
+                                 "AND direction = 0 AND length(control_id) > 0";
 
 // Only a message still Received is routed: when two nodes route the same message, the second
 // finds it Processed (PostgreSQL re-checks the row once the first commits) and queues nothing.
@@ -63,6 +65,7 @@ const char* const Replay =
     "lease_until = 0, updated_at = $1 WHERE id = $2";
 
 static_assert(PruneBatchRows == 1000, "Prunable's LIMIT is PruneBatchRows");
+static_assert(AckDictionaryLimit == 512, "FindOriginal reads substr(raw, 1, AckDictionaryLimit)");
 
 // Processed (every entry Delivered), Filtered and Rejected messages may go; Received and Error
 // ones, and any with a Queued or Dead entry, stay.

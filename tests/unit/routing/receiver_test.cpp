@@ -19,12 +19,15 @@ struct Fixture {
     core::MetricsRegistry metrics;
     test::ManualClock clock;
     routing::ChannelSetPtr channels = test::channelsFrom(R"([
-        {"name": "in", "accept": {"types": ["ADT^*", "ORU^R01", "SIU^*"], "processing_ids": ["P", "T", "D"]}},
+        {"name": "in", "accept": {"types": ["ADT^*", "ORU^R01", "SIU^*"], "processing_ids": ["P", "T", "D"]},
+         "destinations": [{"name": "archive", "type": "file", "directory": "/nonexistent"},
+                          {"name": "a08-only", "type": "file", "directory": "/nonexistent",
+                           "filters": [{"type": "message_type", "types": ["ADT^A08"]}]}]},
         {"name": "strict", "validate": true, "accept": {"versions": ["2.5.1"]}},
         {"name": "enhanced", "ack_mode": "enhanced"}])");
-    int stored = 0;
+    int stored = 0; // commits that queued entries
     routing::Receiver receiver{*store, metrics, clock, [this] { return channels; },
-                               [this] { ++stored; }};
+                               [this](const std::vector<std::string>&) { ++stored; }};
 };
 
 struct Ack {
@@ -75,13 +78,21 @@ BOOST_FIXTURE_TEST_CASE(accepts_stores_then_answers_aa_with_the_control_id, Fixt
     BOOST_TEST(stored == 1);
     store::MessageQuery all;
     all.withBodies = true;
+    all.direction = store::Direction::In;
     const auto list = store->list(all);
     BOOST_REQUIRE(list.size() == 1U);
     BOOST_TEST(list[0].controlId == "C1");
     BOOST_TEST(list[0].sender == "HIS|HOSP");
     BOOST_TEST(list[0].type == "ADT^A01");
     BOOST_TEST(list[0].raw == test::adt("C1"));
-    BOOST_TEST((list[0].state == store::MessageState::Received));
+    // Routed in the same transaction: processed, with its one queue entry (the A08-only
+    // destination filtered it out).
+    BOOST_TEST((list[0].state == store::MessageState::Processed));
+    const auto deliveries = store->deliveriesOf(list[0].id);
+    BOOST_REQUIRE(deliveries.size() == 1U);
+    BOOST_TEST(deliveries[0].destination == "archive");
+    BOOST_TEST((deliveries[0].state == store::MessageState::Queued));
+    BOOST_TEST(deliveries[0].orderKey == "P1");
 }
 
 BOOST_FIXTURE_TEST_CASE(duplicate_gets_the_original_ack_byte_for_byte, Fixture)
@@ -90,7 +101,9 @@ BOOST_FIXTURE_TEST_CASE(duplicate_gets_the_original_ack_byte_for_byte, Fixture)
     clock.advance(5'000'000);
     const std::string second = receiver.receive(test::adt("C1"), "in", "p").ack;
     BOOST_TEST(first == second);
-    BOOST_TEST(store->count({}) == 1);
+    store::MessageQuery in;
+    in.direction = store::Direction::In;
+    BOOST_TEST(store->count(in) == 1);
     BOOST_TEST(stored == 1);
 }
 

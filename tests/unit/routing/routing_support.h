@@ -18,29 +18,6 @@
 
 namespace hl7gw::test {
 
-/// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class TempDir {
-public:
-    TempDir()
-    {
-        static std::atomic<int> n{0};
-        path_ = std::filesystem::temp_directory_path() /
-                ("hl7gw-test-" + std::to_string(::getpid()) + '-' + std::to_string(n++));
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::filesystem::path& path() const { return path_; }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
-};
-
 /// Channels from the JSON text of a "channels" array (as in gateway.json).
 inline routing::ChannelSetPtr channelsFrom(const std::string& json)
 {

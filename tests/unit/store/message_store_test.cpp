@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <latch>
 #include <map>
+#include <mutex>
 #include <ostream>
 #include <set>
 #include <stdexcept>
@@ -71,7 +72,7 @@ public:
         Poco::Data::PostgreSQL::Connector::registerConnector();
         admin("CREATE SCHEMA " + schema_);
         url_ = baseUrl_ + (baseUrl_.find('?') == std::string::npos ? "?" : "&") +
-               "options=-csearch_path%3D" + schema_;
+               "options=-csearch_path%3D" + schema_ + "&application_name=" + schema_;
     }
 
     ~TestDatabase()
@@ -91,6 +92,13 @@ public:
     TestDatabase& operator=(const TestDatabase&) = delete;
 
     const std::string& url() const { return url_; }
+    /// PostgreSQL: ends every server session of this test's stores (their application_name is
+    /// the schema's name), as a server restart would.
+    void dropConnections() const
+    {
+        admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+              schema_ + "'");
+    }
 
     store::MessageStorePtr open(std::size_t maxBatch = 512) const
     {
@@ -103,8 +111,8 @@ public:
 private:
     void admin(const std::string& sql) const
     {
-        Poco::Data::Session session(
-            "PostgreSQL", hl7gw::store::detail::parseStoreUrl(baseUrl_).connectString);
+        Poco::Data::Session session("PostgreSQL",
+                                    hl7gw::store::detail::parseStoreUrl(baseUrl_).connectString);
         session << "SET client_min_messages TO warning", Poco::Data::Keywords::now;
         session << sql, Poco::Data::Keywords::now;
     }
@@ -126,8 +134,8 @@ store::InboundMessage inbound(std::string controlId, std::string sender = "HIS^H
     m.controlId = controlId;
     m.type = "ADT^A01";
     m.raw = "MSH|^~\\&|HIS|HOSP|GW|GW|20261201||ADT^A01|" + controlId + "|P|2.5\rPID|1\r";
-    m.ack = "MSH|^~\\&|GW|GW|HIS|HOSP|20261201||ACK|A" + controlId + "|P|2.5\rMSA|AA|" +
-            controlId + "\r";
+    m.ack = "MSH|^~\\&|GW|GW|HIS|HOSP|20261201||ACK|A" + controlId + "|P|2.5\rMSA|AA|" + controlId +
+            "\r";
     m.receivedAt = at;
     return m;
 }
@@ -188,7 +196,8 @@ BOOST_DATA_TEST_CASE(receive_and_find_round_trip_every_byte, Backends, backend)
 {
     TestDatabase db(backend);
     auto s = db.open();
-    store::InboundMessage m = inbound("CTRL-1", "HIS^\xD6\xD0\xD2\xBD\xD4\xBA"); // GB18030 中医院
+    // Sender in GB18030 (中医院).
+    store::InboundMessage m = inbound("CTRL-1", "HIS^\xD6\xD0\xD2\xBD\xD4\xBA");
     // NUL, CR, and GB18030 (陳, a four-byte sequence, and a trail byte that is '|').
     m.raw = "MSH|^~\\&|HIS|\xB3\xC2|\x81\x30\x89\x38|\x95|\rOBX|1|ED|\0\x01\xFF\xFE|\r"s;
     m.ack = "MSH|\0ACK\r\xB3\xC2"s;
@@ -216,6 +225,36 @@ BOOST_DATA_TEST_CASE(receive_and_find_round_trip_every_byte, Backends, backend)
     BOOST_TEST(found->receivedAt == m.receivedAt);
     BOOST_TEST(found->updatedAt == m.receivedAt);
     BOOST_TEST(!s->find(outcome.id + 1000));
+}
+
+BOOST_DATA_TEST_CASE(acks_come_back_byte_for_byte_however_they_are_stored, Backends, backend)
+{
+    TestDatabase db(backend);
+    auto s = db.open();
+    // A real ACK echoes its message's MSH (stored deflated against it), an odd one does not
+    // (stored as it is); duplicates, find and list all give the bytes back.
+    store::InboundMessage echoing = inbound("ACK-1", "HIS^HOSP_A");
+    echoing.raw = "MSH|^~\\&|HIS|HOSP_A|GATEWAY|REGIONAL_HUB|20250321085724+0800||ADT^A01^ADT_A01|"
+                  "ACK-1|P|2.5.1|||AL|NE|CHN|UNICODE UTF-8\rEVN|A01\rPID|1||1379^^^HOSP_A^MR\r";
+    echoing.ack = "MSH|^~\\&|GATEWAY|REGIONAL_HUB|HIS|HOSP_A|20261201120000+0800||ACK^A01^ACK|"
+                  "GW1|P|2.5.1|||||CHN|UNICODE UTF-8\rMSA|AA|ACK-1\r";
+    store::InboundMessage odd = inbound("ACK-2");
+    odd.ack = std::string("\0\xFF", 2);
+    store::InboundMessage none = inbound("ACK-3");
+    none.ack.clear();
+    for (const store::InboundMessage* m : {&echoing, &odd, &none}) {
+        const auto first = s->receive(*m);
+        BOOST_TEST(first.ack == m->ack);
+        BOOST_TEST(s->receive(*m).ack == m->ack);
+        BOOST_TEST(s->find(first.id)->ack == m->ack);
+    }
+    store::MessageQuery all;
+    all.withBodies = true;
+    const auto records = s->list(all);
+    BOOST_REQUIRE(records.size() == 3u);
+    BOOST_TEST(records[2].ack == echoing.ack);
+    BOOST_TEST(records[1].ack == odd.ack);
+    BOOST_TEST(records[0].ack.empty());
 }
 
 BOOST_DATA_TEST_CASE(text_fields_with_invalid_bytes_are_stored_as_valid_utf8, Backends, backend)
@@ -668,7 +707,8 @@ BOOST_DATA_TEST_CASE(prune_deletes_finished_work_and_keeps_queued_and_dead, Back
     TestDatabase db(backend);
     auto s = db.open();
     const store::Micros old = 1'000;
-    const auto delivered = receiveRouted(*s, "PR-1", {entry("lis", "", "1"), entry("pacs", "", "2")}, old);
+    const auto delivered =
+        receiveRouted(*s, "PR-1", {entry("lis", "", "1"), entry("pacs", "", "2")}, old);
     for (const char* destination : {"lis", "pacs"}) {
         for (const auto& c : s->claim(destination, "n", 10, 2'000, 3'000)) {
             s->markDelivered(c.id, "AA", 2'001);
@@ -755,8 +795,8 @@ BOOST_DATA_TEST_CASE(two_stores_on_one_database_never_claim_the_same_entry, Back
             store::RoutingResult r;
             r.messageId = a->receive(inbound("TS-" + std::to_string(i))).id;
             // Every third entry shares key "X", so order per key is exercised across stores.
-            r.entries.push_back(entry("lis", i % 3 == 0 ? "X" : "K" + std::to_string(i),
-                                      "p" + std::to_string(i)));
+            r.entries.push_back(
+                entry("lis", i % 3 == 0 ? "X" : "K" + std::to_string(i), "p" + std::to_string(i)));
             results.push_back(std::move(r));
         }
         a->commitRouting(results, 10);
@@ -803,6 +843,57 @@ BOOST_DATA_TEST_CASE(two_stores_on_one_database_never_claim_the_same_entry, Back
     }
     BOOST_TEST(std::is_sorted(keyOrder.begin(), keyOrder.end()));
     BOOST_TEST(keyOrder.size() == static_cast<std::size_t>(Entries / 3));
+}
+
+BOOST_DATA_TEST_CASE(two_stores_on_one_database_store_a_message_once, Backends, backend)
+{
+    // Two nodes behind one load balancer, a sender that resends to both at once.
+    TestDatabase db(backend);
+    auto a = db.open();
+    auto b = db.open();
+    constexpr int Keys = 30;
+    std::vector<store::ReceiveOutcome> fromA(Keys);
+    std::vector<store::ReceiveOutcome> fromB(Keys);
+    std::latch start(4);
+    std::mutex failuresMutex;
+    std::vector<std::string> failures;
+    const auto send = [&](store::MessageStore& s, std::vector<store::ReceiveOutcome>& out,
+                          bool reverse, const std::string& node) {
+        start.arrive_and_wait();
+        for (int i = 0; i < Keys; ++i) {
+            const int k = reverse ? Keys - 1 - i : i;
+            store::InboundMessage m = inbound("N" + std::to_string(k));
+            m.ack = "ACK via " + node;
+            try {
+                out[k] = s.receive(m);
+            } catch (const Poco::Exception& e) {
+                std::lock_guard lock(failuresMutex);
+                failures.push_back(e.displayText());
+            }
+        }
+    };
+    std::vector<store::ReceiveOutcome> fromA2(Keys);
+    std::vector<store::ReceiveOutcome> fromB2(Keys);
+    std::vector<std::thread> threads;
+    threads.emplace_back(send, std::ref(*a), std::ref(fromA), false, "a");
+    threads.emplace_back(send, std::ref(*b), std::ref(fromB), true, "b");
+    threads.emplace_back(send, std::ref(*a), std::ref(fromA2), true, "a2");
+    threads.emplace_back(send, std::ref(*b), std::ref(fromB2), false, "b2");
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    BOOST_TEST(failures.empty(), (failures.empty() ? "" : failures.front()));
+    BOOST_TEST(a->count({}) == Keys);
+    for (int k = 0; k < Keys; ++k) {
+        const auto& outcomes = {fromA[k], fromB[k], fromA2[k], fromB2[k]};
+        int stored = 0;
+        for (const auto& o : outcomes) {
+            stored += o.duplicate ? 0 : 1;
+            BOOST_TEST(o.id == fromA[k].id);
+            BOOST_TEST(o.ack == fromA[k].ack);
+        }
+        BOOST_TEST(stored == 1);
+    }
 }
 
 BOOST_DATA_TEST_CASE(reopening_keeps_messages_and_schema, Backends, backend)
@@ -863,6 +954,30 @@ BOOST_DATA_TEST_CASE(a_database_that_cannot_be_opened_is_a_store_error, Backends
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_postgresql_store_reconnects_after_losing_its_connections)
+{
+    TestDatabase db(Backend::Postgresql);
+    auto s = db.open();
+    const auto first = s->receive(inbound("RC-1")).id;
+    BOOST_TEST(s->find(first).has_value());
+    db.dropConnections();
+    // The calls that find their connection gone fail; the next ones reconnect.
+    const auto eventually = [](const auto& call) {
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            try {
+                return call();
+            } catch (const store::StoreError&) {
+            }
+        }
+        return call();
+    };
+    const auto second = eventually([&] { return s->receive(inbound("RC-2")).id; });
+    BOOST_TEST(second > first);
+    BOOST_TEST(eventually([&] { return s->find(first).has_value(); }));
+    BOOST_TEST(s->count({}) == 2);
+    s->ping();
+}
+
 BOOST_AUTO_TEST_CASE(a_url_of_another_scheme_is_a_config_error)
 {
     for (const char* url : {"mysql://root@localhost/db", "var/hl7gw.db", "sqlite:", "",
@@ -873,33 +988,11 @@ BOOST_AUTO_TEST_CASE(a_url_of_another_scheme_is_a_config_error)
     }
 }
 
-BOOST_AUTO_TEST_CASE(postgresql_urls_become_libpq_keywords_without_leaking_the_password)
-{
-    using hl7gw::store::detail::parseStoreUrl;
-    const auto full = parseStoreUrl("postgresql://gw:p%40ss@db.example:5433/hl7?sslmode=require");
-    BOOST_TEST(full.description == "postgresql://gw@db.example:5433/hl7");
-    BOOST_TEST(full.connectString.find("password=p@ss") != std::string::npos);
-    BOOST_TEST(full.connectString.find("sslmode=require") != std::string::npos);
-    BOOST_TEST(full.connectString.find("dbname=hl7") != std::string::npos);
-    BOOST_TEST(parseStoreUrl("postgresql://u:it's@h/d").connectString.find("password=it\\'s") !=
-               std::string::npos);
-    // POCO's connector splits at spaces before libpq sees the string.
-    BOOST_CHECK_THROW(parseStoreUrl("postgresql://u:a%20b@h/d"), hl7gw::core::ConfigError);
-    const auto keywords = parseStoreUrl("postgresql:host=10.0.0.5 port=5432 dbname=gw "
-                                        "user=gw password='it\\'s'");
-    BOOST_TEST(keywords.description == "postgresql://gw@10.0.0.5:5432/gw");
-    BOOST_TEST(keywords.description.find("it") == std::string::npos);
-    BOOST_TEST(parseStoreUrl("postgres://[::1]:5432/x").description == "postgresql://[::1]:5432/x");
-    BOOST_TEST(parseStoreUrl("sqlite:var/hl7gw.db").sqlitePath == "var/hl7gw.db");
-    BOOST_TEST(parseStoreUrl("sqlite:///var/lib/hl7gw.db").sqlitePath == "/var/lib/hl7gw.db");
-}
-
 BOOST_AUTO_TEST_CASE(state_names_round_trip)
 {
-    for (MessageState state :
-         {MessageState::Received, MessageState::Processed, MessageState::Filtered,
-          MessageState::Rejected, MessageState::Error, MessageState::Queued,
-          MessageState::Delivered, MessageState::Dead}) {
+    for (MessageState state : {MessageState::Received, MessageState::Processed,
+                               MessageState::Filtered, MessageState::Rejected, MessageState::Error,
+                               MessageState::Queued, MessageState::Delivered, MessageState::Dead}) {
         BOOST_TEST((store::parseMessageState(store::toString(state)) == state));
     }
     BOOST_TEST(store::toString(MessageState::Dead) == "dead");

@@ -4,6 +4,7 @@
 // would never send, HL7-like messages with their ACKs, and a throw-away PKI.
 
 #include "gateway/transport/mllp.h"
+#include "tests/unit/test_support.h"
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SocketAddress.h>
@@ -33,14 +34,7 @@ using namespace std::chrono_literals;
 inline bool waitUntil(const std::function<bool()>& condition,
                       std::chrono::milliseconds timeout = 5000ms)
 {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return condition();
-        }
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
+    return waitFor(condition, static_cast<double>(timeout.count()) / 1000.0);
 }
 
 /// An HL7 v2-like message with control id `controlId` (MSH-10).
@@ -164,28 +158,6 @@ private:
     Poco::Net::StreamSocket socket_;
     Framer framer_;
     bool closed_ = false;
-};
-
-/// A directory removed with everything in it when the object goes.
-class TempDir {
-public:
-    TempDir() : path_(Poco::TemporaryFile::tempName())
-    {
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const std::filesystem::path& path() const { return path_; }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
 };
 
 /// A certificate authority and the certificates it issues, written as PEM files: P-256 keys,
