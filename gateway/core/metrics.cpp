@@ -44,46 +44,49 @@ std::uint64_t Histogram::count() const
     return count_.load(std::memory_order_relaxed);
 }
 
+namespace {
+
+// The series of `labels` in one family's map of a metric kind, made on first use.
+template <typename T, typename... Args>
+T& series(std::map<std::string, std::unique_ptr<T>>& map, const Labels& labels, Args&&... args)
+{
+    auto& slot = map[MetricsRegistry::formatLabels(labels)];
+    if (!slot) {
+        slot = std::make_unique<T>(std::forward<Args>(args)...);
+    }
+    return *slot;
+}
+
+} // namespace
+
+MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const std::string& help,
+                                                 const char* type)
+{
+    Family& f = families_[name];
+    f.help = help;
+    f.type = type;
+    return f;
+}
+
 Counter& MetricsRegistry::counter(const std::string& name, const std::string& help,
                                   const Labels& labels)
 {
     std::lock_guard lock(mutex_);
-    Family& family = families_[name];
-    family.help = help;
-    family.type = "counter";
-    auto& slot = family.counters[formatLabels(labels)];
-    if (!slot) {
-        slot = std::make_unique<Counter>();
-    }
-    return *slot;
+    return series(family(name, help, "counter").counters, labels);
 }
 
 Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
                               const Labels& labels)
 {
     std::lock_guard lock(mutex_);
-    Family& family = families_[name];
-    family.help = help;
-    family.type = "gauge";
-    auto& slot = family.gauges[formatLabels(labels)];
-    if (!slot) {
-        slot = std::make_unique<Gauge>();
-    }
-    return *slot;
+    return series(family(name, help, "gauge").gauges, labels);
 }
 
 Histogram& MetricsRegistry::histogram(const std::string& name, const std::string& help,
                                       const std::vector<double>& bounds, const Labels& labels)
 {
     std::lock_guard lock(mutex_);
-    Family& family = families_[name];
-    family.help = help;
-    family.type = "histogram";
-    auto& slot = family.histograms[formatLabels(labels)];
-    if (!slot) {
-        slot = std::make_unique<Histogram>(bounds);
-    }
-    return *slot;
+    return series(family(name, help, "histogram").histograms, labels, bounds);
 }
 
 void MetricsRegistry::addCollector(std::function<void(std::string&)> collector)

@@ -87,6 +87,8 @@ private:
         std::map<std::string, std::unique_ptr<Histogram>> histograms;
     };
 
+    Family& family(const std::string& name, const std::string& help, const char* type);
+
     mutable std::mutex mutex_;
     std::map<std::string, Family> families_;
     std::vector<std::function<void(std::string&)>> collectors_;

@@ -1,4 +1,5 @@
 // Runs the real hl7gw binary: the command line is a contract other tools rely on.
+#include "tests/unit/app/serve_support.h"
 #include "tests/unit/test_support.h"
 
 #include <Poco/Pipe.h>
@@ -15,35 +16,11 @@
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    std::string out;
-    std::string err;
-};
+using Run = hl7gw::test::CommandRun;
 
 Run runHl7gw(const std::vector<std::string>& args, const std::string& input = {})
 {
-    Poco::Pipe inPipe;
-    Poco::Pipe outPipe;
-    Poco::Pipe errPipe;
-    Poco::ProcessHandle handle =
-        Poco::Process::launch(HL7GW_BINARY, args, &inPipe, &outPipe, &errPipe);
-    {
-        Poco::PipeOutputStream in(inPipe);
-        in << input;
-        in.close();
-    }
-    Run run;
-    // stderr is drained on its own thread so a chatty run cannot fill the pipe and stall.
-    std::thread errReader([&]() {
-        Poco::PipeInputStream err(errPipe);
-        Poco::StreamCopier::copyToString(err, run.err);
-    });
-    Poco::PipeInputStream out(outPipe);
-    Poco::StreamCopier::copyToString(out, run.out);
-    errReader.join();
-    run.exitCode = handle.wait();
-    return run;
+    return hl7gw::test::runGateway(args, input);
 }
 
 std::string data(const char* name)

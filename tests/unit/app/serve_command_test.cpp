@@ -1,5 +1,6 @@
 // `hl7gw serve`, `send` and `messages` as real processes over 127.0.0.1.
 #include "gateway/store/message_store.h"
+#include "gateway/transport/mllp.h"
 #include "tests/unit/app/serve_support.h"
 
 #include <Poco/Net/HTTPClientSession.h>
@@ -217,6 +218,33 @@ BOOST_AUTO_TEST_CASE(send_prints_each_ack_and_messages_lists_their_fate)
                std::string::npos);
     BOOST_TEST(metrics.find("hl7gw_deliveries_total{destination=\"archive\",outcome=\"delivered\"} 3") !=
                std::string::npos);
+    gw.kill(SIGTERM);
+    BOOST_TEST(gw.wait() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sighup_reloads_the_channel_files_and_keeps_connections)
+{
+    Workspace ws;
+    test::GatewayProcess gw(ws.config(), {});
+    BOOST_REQUIRE_MESSAGE(gw.waitUntilListening(), gw.log());
+    transport::MllpClientConfig config;
+    config.to = {"127.0.0.1", gw.mllpPort()};
+    transport::MllpClient client(config);
+    BOOST_TEST(client.exchange(adt("R1")).find("MSA|AA|R1") != std::string::npos);
+
+    // A broken file is refused: the running channels stay.
+    ws.write("channels/his-adt.json", R"({"name": "his-adt", "destinatons": []})");
+    gw.kill(SIGHUP);
+    BOOST_TEST(test::waitFor([&] { return gw.log().find("reload refused") != std::string::npos; }));
+    BOOST_TEST(gw.log().find("destinatons: unknown key") != std::string::npos, gw.log());
+
+    // Now the channel takes only A04: the same connection gets AR 201 for an A01.
+    ws.write("channels/his-adt.json", R"({"name": "his-adt", "accept": {"types": ["ADT^A04"]}})");
+    gw.kill(SIGHUP);
+    BOOST_TEST(test::waitFor([&] { return gw.log().find("channels reloaded") != std::string::npos; }));
+    const std::string ack = client.exchange(adt("R2"));
+    BOOST_TEST(ack.find("MSA|AR|R2") != std::string::npos, ack);
+    BOOST_TEST(ack.find("201") != std::string::npos);
     gw.kill(SIGTERM);
     BOOST_TEST(gw.wait() == 0);
 }
