@@ -23,7 +23,7 @@ GatewayApp::GatewayApp()
     setUnixOptions(true);
 }
 
-void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
+void GatewayApp::defineOptions(Poco::Util::OptionSet &options)
 {
     options.addOption(Option("help", "h", "print this help and exit"));
     options.addOption(Option("version", "", "print the version and exit"));
@@ -31,45 +31,46 @@ void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
                              "parse: output form er7|xml|json|summary (default summary); "
                              "send: mllp://HOST:PORT")
                           .argument("FORM|URL"));
-    options.addOption(
-        Option("get", "", "parse: print the decoded value at PATH (e.g. PID-5.1, OBX[3]-5); "
-                          "repeatable, one tab-separated line per message")
-            .argument("PATH")
-            .repeatable(true));
+    options.addOption(Option("get", "",
+                             "parse: print the decoded value at PATH (e.g. PID-5.1, OBX[3]-5); "
+                             "repeatable, one tab-separated line per message")
+                          .argument("PATH")
+                          .repeatable(true));
     options.addOption(Option("charset", "",
                              "character set of messages whose MSH-18 is empty "
                              "(the channel default; default UNICODE UTF-8)")
                           .argument("NAME"));
-    options.addOption(
-        Option("profile", "", "validate: also check the conformance profile in FILE")
-            .argument("FILE"));
-    options.addOption(Option("config", "", "serve, messages: the configuration file")
+    options.addOption(Option("profile", "", "validate: also check the conformance profile in FILE")
                           .argument("FILE"));
-    options.addOption(Option("set", "",
-                             "serve, messages: override a configuration value, e.g. "
-                             "store.url=sqlite:/var/lib/hl7gw/hl7gw.db or mllp.0.listen=127.0.0.1:2575")
-                          .argument("PATH=VALUE")
-                          .repeatable(true));
+    options.addOption(
+        Option("config", "", "serve, messages: the configuration file").argument("FILE"));
+    options.addOption(
+        Option("set", "",
+               "serve, messages: override a configuration value, e.g. "
+               "store.url=sqlite:/var/lib/hl7gw/hl7gw.db or mllp.0.listen=127.0.0.1:2575")
+            .argument("PATH=VALUE")
+            .repeatable(true));
     options.addOption(Option("state", "", "messages: only this state").argument("STATE"));
-    options.addOption(Option("type", "", "messages: only this type (ADT^A01, or ADT)")
-                          .argument("TYPE"));
-    options.addOption(Option("since", "", "messages: received at or after TS (2026-12-01T08:00:00+08:00)")
-                          .argument("TS"));
+    options.addOption(
+        Option("type", "", "messages: only this type (ADT^A01, or ADT)").argument("TYPE"));
+    options.addOption(
+        Option("since", "", "messages: received at or after TS (2026-12-01T08:00:00+08:00)")
+            .argument("TS"));
     options.addOption(Option("channel", "", "messages: only this channel").argument("NAME"));
     options.addOption(Option("direction", "", "messages: in or out").argument("DIR"));
-    options.addOption(Option("limit", "", "messages list: at most N (default 100, 0 = all)")
-                          .argument("N"));
+    options.addOption(
+        Option("limit", "", "messages list: at most N (default 100, 0 = all)").argument("N"));
     options.addOption(Option("json", "", "messages: JSON Lines"));
     options.addOption(Option("tls", "", "send: use TLS"));
-    options.addOption(Option("ca", "", "send: verify the server against this CA file")
-                          .argument("FILE"));
+    options.addOption(
+        Option("ca", "", "send: verify the server against this CA file").argument("FILE"));
     options.addOption(Option("cert", "", "send: client certificate (PEM)").argument("FILE"));
     options.addOption(Option("key", "", "send: client key (PEM)").argument("FILE"));
     options.addOption(Option("ack-timeout", "", "send: seconds to wait for each ACK (default 30)")
                           .argument("SECONDS"));
 }
 
-void GatewayApp::handleOption(const std::string& name, const std::string& value)
+void GatewayApp::handleOption(const std::string &name, const std::string &value)
 {
     if (name == "help") {
         helpRequested_ = true;
@@ -98,35 +99,37 @@ void GatewayApp::printHelp() const
     formatter.setHeader(
         "HL7 v2 / FHIR R4 integration gateway.\n"
         "Commands:\n"
-        "  parse [--to er7|xml|json|summary] [--get PATH]... FILE...   read messages ('-' = stdin)\n"
+        "  parse [--to er7|xml|json|summary] [--get PATH]... FILE...   read messages ('-' = "
+        "stdin)\n"
         "  validate [--profile FILE] FILE...                           check message structure\n"
         "  serve --config FILE [--set PATH=VALUE]...                  run the gateway\n"
-        "  messages list|show|replay|count --config FILE [...]        stored messages and their fate\n"
+        "  messages list|show|replay|count --config FILE [...]        stored messages and their "
+        "fate\n"
         "  send --to mllp://HOST:PORT [--tls] [--ca F] [--cert F] [--key F] FILE...\n"
         "Exit codes: 0 success, 1 bad input, 2 usage or configuration error.");
     formatter.setUnixStyle(true);
     formatter.format(std::cout);
 }
 
-std::string GatewayApp::value(const std::string& name) const
+std::string GatewayApp::value(const std::string &name) const
 {
     const auto it = values_.find(name);
     return it == values_.end() || it->second.empty() ? std::string() : it->second.back();
 }
 
-std::vector<std::string> GatewayApp::values(const std::string& name) const
+std::vector<std::string> GatewayApp::values(const std::string &name) const
 {
     const auto it = values_.find(name);
     return it == values_.end() ? std::vector<std::string>() : it->second;
 }
 
-int GatewayApp::usage(const std::string& problem) const
+int GatewayApp::usage(const std::string &problem) const
 {
     std::cerr << "hl7gw: " << problem << " (see hl7gw --help)\n";
     return 2;
 }
 
-int GatewayApp::main(const std::vector<std::string>& args)
+int GatewayApp::main(const std::vector<std::string> &args)
 {
     if (helpRequested_) {
         printHelp();
@@ -139,9 +142,9 @@ int GatewayApp::main(const std::vector<std::string>& args)
     if (args.empty()) {
         return usage("no command given");
     }
-    const std::string& command = args[0];
+    const std::string &command = args[0];
     const std::vector<std::string> inputs(args.begin() + 1, args.end());
-    const hl7v2::Charset* defaultCharset = &hl7v2::Charset::utf8();
+    const hl7v2::Charset *defaultCharset = &hl7v2::Charset::utf8();
     if (!charset_.empty()) {
         defaultCharset = hl7v2::Charset::fromAnyName(charset_);
         if (defaultCharset == nullptr) {
@@ -197,7 +200,7 @@ int GatewayApp::main(const std::vector<std::string>& args)
             options.direction = value("direction");
             options.json = flags_.count("json") != 0;
             if (!value("limit").empty()) {
-                char* end = nullptr;
+                char *end = nullptr;
                 const long long n = std::strtoll(value("limit").c_str(), &end, 10);
                 if (*end != '\0') {
                     return usage("--limit: expected a number");
@@ -229,7 +232,7 @@ int GatewayApp::main(const std::vector<std::string>& args)
             options.inputs = inputs;
             return runSend(options, std::cout, std::cerr);
         }
-    } catch (const core::IoError& e) {
+    } catch (const core::IoError &e) {
         std::cerr << "hl7gw " << command << ": " << e.message() << '\n';
         return 1;
     }

@@ -13,20 +13,20 @@ namespace hl7gw::app {
 /// Exit codes: 0 success, 1 bad input (with what and where on stderr), 2 usage or
 /// configuration error.
 class GatewayApp : public Poco::Util::Application {
-public:
+  public:
     GatewayApp();
 
-protected:
-    void defineOptions(Poco::Util::OptionSet& options) override;
-    void handleOption(const std::string& name, const std::string& value) override;
-    int main(const std::vector<std::string>& args) override;
+  protected:
+    void defineOptions(Poco::Util::OptionSet &options) override;
+    void handleOption(const std::string &name, const std::string &value) override;
+    int main(const std::vector<std::string> &args) override;
 
-private:
+  private:
     void printHelp() const;
-    int usage(const std::string& problem) const;
+    int usage(const std::string &problem) const;
     /// The last value given for an option (empty when not given), and all of them.
-    std::string value(const std::string& name) const;
-    std::vector<std::string> values(const std::string& name) const;
+    std::string value(const std::string &name) const;
+    std::vector<std::string> values(const std::string &name) const;
 
     bool helpRequested_ = false;
     bool versionRequested_ = false;

@@ -19,16 +19,16 @@ struct HttpServerConfig {
 
 /// Hands an HL7 v2 message posted to /hl7/<channel> to the engine. Returns false when the
 /// channel takes no HTTP messages (404); otherwise fills the ACK and whether it was stored.
-using HttpMessageFn = std::function<bool(std::string_view body, const std::string& channel,
-                                         const std::string& peer, std::string& ack, bool& stored)>;
+using HttpMessageFn = std::function<bool(std::string_view body, const std::string &channel,
+                                         const std::string &peer, std::string &ack, bool &stored)>;
 
 /// The gateway's HTTP listener (POCO HTTPServer, keep-alive): `/healthz` (200 "ok" when the
 /// store answers, 503 otherwise), `/metrics` (Prometheus text), and `POST /hl7/<channel>`
 /// (an ER7 message in, its ACK out: 200 when stored, 503 when the store failed so the
 /// sender retries). The FHIR server and the console mount here in later issues.
 class HttpServer {
-public:
-    HttpServer(HttpServerConfig config, store::MessageStore& store, core::MetricsRegistry& metrics,
+  public:
+    HttpServer(HttpServerConfig config, store::MessageStore &store, core::MetricsRegistry &metrics,
                HttpMessageFn onMessage);
     ~HttpServer();
 
@@ -37,7 +37,7 @@ public:
     void stop();
     std::uint16_t port() const;
 
-private:
+  private:
     class Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -17,39 +17,39 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 
 /// A monotonically increasing count. Lock-free; safe from any thread.
 class Counter {
-public:
+  public:
     void add(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
     std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<std::uint64_t> value_{0};
 };
 
 /// A value that goes up and down.
 class Gauge {
-public:
+  public:
     void set(std::int64_t v) { value_.store(v, std::memory_order_relaxed); }
     void add(std::int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
     std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<std::int64_t> value_{0};
 };
 
 /// A histogram with fixed upper bounds (seconds), Prometheus style: cumulative buckets,
 /// sum and count. Lock-free observe().
 class Histogram {
-public:
+  public:
     explicit Histogram(std::vector<double> bounds);
     void observe(double seconds);
 
-    const std::vector<double>& bounds() const { return bounds_; }
+    const std::vector<double> &bounds() const { return bounds_; }
     /// Per-bucket counts (not cumulative), one more than bounds (the +Inf bucket).
     std::vector<std::uint64_t> bucketCounts() const;
     double sum() const;
     std::uint64_t count() const;
 
-private:
+  private:
     std::vector<double> bounds_;
     std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;
     std::atomic<std::uint64_t> sumMicros_{0};
@@ -62,23 +62,23 @@ private:
 /// are collectors: a function called at render time that appends whole series.
 /// Thread-safe.
 class MetricsRegistry {
-public:
-    Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
-    Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
-    Histogram& histogram(const std::string& name, const std::string& help,
-                         const std::vector<double>& bounds, const Labels& labels = {});
+  public:
+    Counter &counter(const std::string &name, const std::string &help, const Labels &labels = {});
+    Gauge &gauge(const std::string &name, const std::string &help, const Labels &labels = {});
+    Histogram &histogram(const std::string &name, const std::string &help,
+                         const std::vector<double> &bounds, const Labels &labels = {});
 
     /// Appends text lines (with their own # HELP / # TYPE) at render time. A collector that
     /// throws is skipped and counted in hl7gw_metrics_collector_errors_total.
-    void addCollector(std::function<void(std::string& out)> collector);
+    void addCollector(std::function<void(std::string &out)> collector);
 
     std::string render() const;
 
     /// Escapes a label value for the text format (backslash, double quote, newline).
-    static std::string escapeLabel(const std::string& value);
-    static std::string formatLabels(const Labels& labels);
+    static std::string escapeLabel(const std::string &value);
+    static std::string formatLabels(const Labels &labels);
 
-private:
+  private:
     struct Family {
         std::string help;
         std::string type;
@@ -87,11 +87,11 @@ private:
         std::map<std::string, std::unique_ptr<Histogram>> histograms;
     };
 
-    Family& family(const std::string& name, const std::string& help, const char* type);
+    Family &family(const std::string &name, const std::string &help, const char *type);
 
     mutable std::mutex mutex_;
     std::map<std::string, Family> families_;
-    std::vector<std::function<void(std::string&)>> collectors_;
+    std::vector<std::function<void(std::string &)>> collectors_;
     mutable Counter collectorErrors_;
 };
 

@@ -21,22 +21,22 @@ namespace hl7gw::routing {
 enum class AckPolicy { Standard, Original, Enhanced };
 
 struct RetryPolicy {
-    int maxAttempts = 10;              // then Dead
+    int maxAttempts = 10; // then Dead
     std::int64_t initialBackoffMs = 1'000;
     std::int64_t maxBackoffMs = 300'000; // the delay doubles per failure up to this
 };
 
 /// One destination of a channel: where, which messages, in what order, how persistently.
 struct DestinationConfig {
-    std::string name;                 // unique across all channels (the queue's key)
+    std::string name; // unique across all channels (the queue's key)
     DestinationKindPtr kind;
-    std::vector<FilterPtr> filters;   // run after the channel's filters and transforms
+    std::vector<FilterPtr> filters; // run after the channel's filters and transforms
     /// The value that orders entries: same key, same order as received. Default PID-3 (the
     /// first identifier's ID number, PID-3.1), so each patient's messages stay in order.
     std::optional<hl7v2::Path> orderKey;
-    int workers = 4;                  // parallel senders (connections)
+    int workers = 4; // parallel senders (connections)
     RetryPolicy retry;
-    std::int64_t leaseMs = 300'000;   // a claim older than this is taken over (a node died)
+    std::int64_t leaseMs = 300'000; // a claim older than this is taken over (a node died)
 };
 
 struct DirectorySourceConfig {
@@ -58,7 +58,7 @@ struct Channel {
     // deviate in small ways, and refusing them loses more than it protects.
     bool validate = false;
     AckPolicy ackPolicy = AckPolicy::Standard;
-    const hl7v2::Charset* defaultCharset = &hl7v2::Charset::utf8();
+    const hl7v2::Charset *defaultCharset = &hl7v2::Charset::utf8();
     int utcOffsetMinutes = 480; // for MSH-7 of the ACKs we write (China: +08:00)
     bool httpSource = false;    // POST /hl7/<name> accepted
     std::vector<DirectorySourceConfig> directories;
@@ -72,22 +72,22 @@ using ChannelPtr = std::shared_ptr<const Channel>;
 /// Every channel of one configuration snapshot. Reload builds a new ChannelSet and swaps
 /// it in; messages in flight finish on the old one.
 class ChannelSet {
-public:
+  public:
     /// Builds the channels from their JSON objects; `where` names the file of each for
     /// errors. Throws core::ConfigError (file, dotted path, what) for anything wrong,
     /// including two channels or two destinations with the same name.
-    static std::shared_ptr<const ChannelSet> build(
-        const std::vector<std::pair<std::string, const rapidjson::Value*>>& definitions);
+    static std::shared_ptr<const ChannelSet>
+    build(const std::vector<std::pair<std::string, const rapidjson::Value *>> &definitions);
 
-    const Channel* find(const std::string& name) const;
-    const std::vector<ChannelPtr>& channels() const { return channels_; }
+    const Channel *find(const std::string &name) const;
+    const std::vector<ChannelPtr> &channels() const { return channels_; }
     /// Destination name -> (channel, destination).
-    const DestinationConfig* findDestination(const std::string& name) const;
+    const DestinationConfig *findDestination(const std::string &name) const;
 
-private:
+  private:
     std::vector<ChannelPtr> channels_;
-    std::map<std::string, const Channel*> byName_;
-    std::map<std::string, const DestinationConfig*> destinations_;
+    std::map<std::string, const Channel *> byName_;
+    std::map<std::string, const DestinationConfig *> destinations_;
 };
 using ChannelSetPtr = std::shared_ptr<const ChannelSet>;
 

@@ -17,9 +17,9 @@ namespace hl7gw::routing {
 /// store de-duplicates what was already taken. Files are read in name order; names starting
 /// with '.' or ending in ".tmp" are skipped (still being written).
 class DirectorySource {
-public:
+  public:
     /// Returns true when the message was stored (or was a duplicate).
-    using StoreFn = std::function<bool(std::string_view message, const std::string& peer)>;
+    using StoreFn = std::function<bool(std::string_view message, const std::string &peer)>;
 
     DirectorySource(DirectorySourceConfig config, std::string channel, StoreFn store);
     ~DirectorySource();
@@ -29,7 +29,7 @@ public:
     /// One pass over the folder; returns the number of files completed.
     std::size_t pollOnce();
 
-private:
+  private:
     void run();
 
     DirectorySourceConfig config_;

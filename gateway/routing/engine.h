@@ -23,8 +23,8 @@ namespace hl7gw::routing {
 /// what they hold and are replaced; MLLP connections are not touched (they live in
 /// transport/ and only name their channel).
 class Engine {
-public:
-    Engine(store::MessageStore& store, core::MetricsRegistry& metrics, const core::Clock& clock,
+  public:
+    Engine(store::MessageStore &store, core::MetricsRegistry &metrics, const core::Clock &clock,
            ChannelSetPtr channels, std::string nodeId);
     ~Engine();
 
@@ -35,17 +35,17 @@ public:
     void stop();
     void reload(ChannelSetPtr channels);
 
-    Receiver& receiver() { return *receiver_; }
-    Router& router() { return *router_; }
+    Receiver &receiver() { return *receiver_; }
+    Router &router() { return *router_; }
     ChannelSetPtr snapshot() const;
 
-private:
+  private:
     void startWorkers();
     void stopWorkers();
 
-    store::MessageStore& store_;
-    core::MetricsRegistry& metrics_;
-    const core::Clock& clock_;
+    store::MessageStore &store_;
+    core::MetricsRegistry &metrics_;
+    const core::Clock &clock_;
     std::string nodeId_;
     mutable std::mutex snapshotMutex_;
     ChannelSetPtr channels_;

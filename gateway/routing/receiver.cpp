@@ -20,13 +20,13 @@ namespace hl7gw::routing {
 
 namespace {
 
-Poco::Logger& logger()
+Poco::Logger &logger()
 {
-    static Poco::Logger& l = Poco::Logger::get("hl7gw.routing.receiver");
+    static Poco::Logger &l = Poco::Logger::get("hl7gw.routing.receiver");
     return l;
 }
 
-const std::vector<double>& commitBounds()
+const std::vector<double> &commitBounds()
 {
     static const std::vector<double> bounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
                                             0.05,   0.1,   0.25,  0.5,   1.0,  2.5};
@@ -39,7 +39,7 @@ struct ThreadState {
     hl7v2::StructureValidator validator;
 };
 
-ThreadState& threadState()
+ThreadState &threadState()
 {
     thread_local ThreadState state;
     return state;
@@ -54,7 +54,7 @@ core::Location mshField(std::uint32_t field)
     return at;
 }
 
-bool enhancedFor(AckPolicy policy, const hl7v2::Message* message)
+bool enhancedFor(AckPolicy policy, const hl7v2::Message *message)
 {
     switch (policy) {
     case AckPolicy::Original:
@@ -71,20 +71,20 @@ hl7v2::AckCode codeFor(bool enhanced, char kind)
 {
     // kind: 'A' accept, 'E' error, 'R' reject (table 0008).
     if (enhanced) {
-        return kind == 'A' ? hl7v2::AckCode::CommitAccept
+        return kind == 'A'   ? hl7v2::AckCode::CommitAccept
                : kind == 'E' ? hl7v2::AckCode::CommitError
                              : hl7v2::AckCode::CommitReject;
     }
-    return kind == 'A' ? hl7v2::AckCode::ApplicationAccept
+    return kind == 'A'   ? hl7v2::AckCode::ApplicationAccept
            : kind == 'E' ? hl7v2::AckCode::ApplicationError
                          : hl7v2::AckCode::ApplicationReject;
 }
 
-std::string describeIssues(const core::IssueList& issues)
+std::string describeIssues(const core::IssueList &issues)
 {
     std::string text;
     std::size_t shown = 0;
-    for (const core::Issue& issue : issues) {
+    for (const core::Issue &issue : issues) {
         if (issue.severity != core::Severity::Error && issue.severity != core::Severity::Fatal) {
             continue;
         }
@@ -102,10 +102,10 @@ std::string describeIssues(const core::IssueList& issues)
 
 // The ERR segments carry the errors only (warnings would turn every Z-segment into noise),
 // at most 20, so a badly broken message cannot make a huge ACK.
-core::IssueList errorsOf(const core::IssueList& issues)
+core::IssueList errorsOf(const core::IssueList &issues)
 {
     core::IssueList out;
-    for (const core::Issue& issue : issues) {
+    for (const core::Issue &issue : issues) {
         if ((issue.severity == core::Severity::Error || issue.severity == core::Severity::Fatal) &&
             out.size() < 20) {
             out.add(issue);
@@ -116,8 +116,8 @@ core::IssueList errorsOf(const core::IssueList& issues)
 
 } // namespace
 
-Receiver::Receiver(store::MessageStore& store, core::MetricsRegistry& metrics,
-                   const core::Clock& clock, SnapshotFn snapshot, QueuedFn onQueued)
+Receiver::Receiver(store::MessageStore &store, core::MetricsRegistry &metrics,
+                   const core::Clock &clock, SnapshotFn snapshot, QueuedFn onQueued)
     : store_(store), metrics_(metrics), clock_(clock), snapshot_(std::move(snapshot)),
       onQueued_(std::move(onQueued)),
       commitSeconds_(metrics.histogram("hl7gw_store_commit_seconds",
@@ -144,17 +144,17 @@ std::string Receiver::nextControlId()
     return id;
 }
 
-Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& channelName,
-                              const std::string& peer)
+Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &channelName,
+                                  const std::string &peer)
 {
     const ChannelSetPtr snapshot = snapshot_();
-    const Channel* channel = snapshot ? snapshot->find(channelName) : nullptr;
-    const hl7v2::Charset& charset =
+    const Channel *channel = snapshot ? snapshot->find(channelName) : nullptr;
+    const hl7v2::Charset &charset =
         channel != nullptr ? *channel->defaultCharset : hl7v2::Charset::utf8();
     const AckPolicy policy = channel != nullptr ? channel->ackPolicy : AckPolicy::Standard;
 
-    ThreadState& state = threadState();
-    hl7v2::Message& message = state.message;
+    ThreadState &state = threadState();
+    hl7v2::Message &message = state.message;
     core::IssueList issues;
     const hl7v2::Er7Parser parser(hl7v2::ParseOptions{&charset});
     const bool parsed = parser.parse(bytes, message, issues);
@@ -166,7 +166,6 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
     in.receivedAt = clock_.nowMicros();
 
     char kind = 'A';
-    std::string applicationText;
     if (!parsed) {
         kind = 'R';
     } else {
@@ -188,7 +187,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
             // 201 when some pattern names this message code (only the trigger is wrong).
             const bool codeKnown = std::any_of(
                 channel->acceptTypes.begin(), channel->acceptTypes.end(),
-                [&](const std::string& p) {
+                [&](const std::string &p) {
                     return std::string_view(p).substr(0, p.find('^')) == message.messageCode();
                 });
             issues.add(core::Severity::Error, codeKnown ? "201" : "200", mshField(9),
@@ -212,9 +211,8 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
             // Parser errors (a repeated delimiter in MSH-2, a line that is not a segment,
             // an MSH-18 we cannot read: 207) count only where the channel validates: real
             // senders have such quirks, and a tolerant channel takes the message as it is.
-            const bool unreadableCharset =
-                std::any_of(issues.begin(), issues.end(),
-                            [](const core::Issue& i) { return i.code == "207"; });
+            const bool unreadableCharset = std::any_of(
+                issues.begin(), issues.end(), [](const core::Issue &i) { return i.code == "207"; });
             const bool valid = state.validator.validate(message, issues) && !issues.hasErrors();
             if (!valid) {
                 kind = unreadableCharset ? 'R' : 'E';
@@ -222,7 +220,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
         }
     }
 
-    const hl7v2::Message* received = parsed ? &message : nullptr;
+    const hl7v2::Message *received = parsed ? &message : nullptr;
     const bool enhanced = enhancedFor(policy, received);
     if (kind != 'A') {
         in.state = store::MessageState::Rejected;
@@ -234,7 +232,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
 
     const int offset = channel != nullptr ? channel->utcOffsetMinutes : 480;
     const hl7v2::AckBuilder builder;
-    auto buildAck = [&](char k, const core::IssueList& problems, std::string& out) {
+    auto buildAck = [&](char k, const core::IssueList &problems, std::string &out) {
         hl7v2::AckRequest request;
         request.code = codeFor(enhanced, k);
         request.controlId = nextControlId();
@@ -269,10 +267,10 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
     const auto started = std::chrono::steady_clock::now();
     try {
         outcome = store_.receive(in);
-    } catch (const Poco::Exception& e) {
+    } catch (const Poco::Exception &e) {
         storeFailures_.add();
-        logger().error("channel %s: cannot store a message from %s: %s (answered 207)",
-                       channelName, peer, e.displayText());
+        logger().error("channel %s: cannot store a message from %s: %s (answered 207)", channelName,
+                       peer, e.displayText());
         core::IssueList failure;
         failure.add(core::Severity::Error, "207", {},
                     "the gateway could not store the message; send it again later");
@@ -281,9 +279,10 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
             buildAck(enhanced ? 'E' : 'R', failure, ack);
         }
         metrics_
-            .counter("hl7gw_mllp_acks_total", "ACKs sent, by channel and MSA-1 code",
-                     {{"channel", channelName},
-                      {"code", std::string(hl7v2::toString(codeFor(enhanced, enhanced ? 'E' : 'R')))}})
+            .counter(
+                "hl7gw_mllp_acks_total", "ACKs sent, by channel and MSA-1 code",
+                {{"channel", channelName},
+                 {"code", std::string(hl7v2::toString(codeFor(enhanced, enhanced ? 'E' : 'R')))}})
             .add();
         return Reply{std::move(ack), false};
     }
@@ -301,9 +300,9 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
                        channelName, static_cast<long long>(outcome.id));
     } else if (in.routed) {
         metrics_
-            .counter("hl7gw_routed_total", "Messages routed, by channel and resulting state",
-                     {{"channel", channelName},
-                      {"state", std::string(store::toString(in.routedState))}})
+            .counter(
+                "hl7gw_routed_total", "Messages routed, by channel and resulting state",
+                {{"channel", channelName}, {"state", std::string(store::toString(in.routedState))}})
             .add();
         if (in.routedState == store::MessageState::Error) {
             logger().error("channel %s: message %Ld not routed: %s", channelName,
@@ -311,7 +310,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
         }
         if (onQueued_ && !in.entries.empty()) {
             std::vector<std::string> destinations;
-            for (const store::OutboundEntry& e : in.entries) {
+            for (const store::OutboundEntry &e : in.entries) {
                 destinations.push_back(e.destination);
             }
             onQueued_(destinations);
@@ -321,9 +320,9 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
         metrics_
             .counter("hl7gw_mllp_acks_total", "ACKs sent, by channel and MSA-1 code",
                      {{"channel", channelName},
-                      {"code", outcome.duplicate ? std::string("duplicate")
-                                                 : std::string(hl7v2::toString(
-                                                       codeFor(enhanced, kind)))}})
+                      {"code", outcome.duplicate
+                                   ? std::string("duplicate")
+                                   : std::string(hl7v2::toString(codeFor(enhanced, kind)))}})
             .add();
     }
     if (in.state == store::MessageState::Rejected && !outcome.duplicate) {

@@ -26,25 +26,25 @@ enum class StageStatus { Continue, Filtered, Failed };
 /// The message a stage looks at: the parsed inbound message, and the payload the next
 /// stages and the destinations will get (the raw bytes, until a transform replaces them).
 struct StageContext {
-    const hl7v2::Message& message;
-    hl7v2::TextDecoder& decoder;
+    const hl7v2::Message &message;
+    hl7v2::TextDecoder &decoder;
     std::string payload;
     core::IssueList issues;
 };
 
 /// Decides whether a message goes on. Immutable after construction; shared by every thread.
 class Filter {
-public:
+  public:
     virtual ~Filter() = default;
-    virtual StageStatus apply(StageContext& context) const = 0;
+    virtual StageStatus apply(StageContext &context) const = 0;
 };
 using FilterPtr = std::shared_ptr<const Filter>;
 
 /// Rewrites the payload (the mapping engine plugs in here). Immutable; thread-safe.
 class Transform {
-public:
+  public:
     virtual ~Transform() = default;
-    virtual StageStatus apply(StageContext& context) const = 0;
+    virtual StageStatus apply(StageContext &context) const = 0;
 };
 using TransformPtr = std::shared_ptr<const Transform>;
 
@@ -63,7 +63,7 @@ struct DeliveryResult {
 /// One connection's worth of a destination: a dispatcher worker owns one Sender and calls it
 /// from one thread. Senders never throw for delivery failures; they return Retry or Reject.
 class Sender {
-public:
+  public:
     virtual ~Sender() = default;
     virtual DeliveryResult send(std::string_view payload) = 0;
 };
@@ -71,7 +71,7 @@ using SenderPtr = std::unique_ptr<Sender>;
 
 /// The immutable, validated configuration of a destination kind; makes Senders.
 class DestinationKind {
-public:
+  public:
     virtual ~DestinationKind() = default;
     virtual SenderPtr makeSender() const = 0;
     /// Where it delivers, for logs and `messages show` ("mllp://127.0.0.1:6661").

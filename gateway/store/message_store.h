@@ -50,9 +50,9 @@ struct InboundMessage {
     std::string controlId; // MSH-10; empty means the message cannot be de-duplicated
     std::string type;      // "ADT^A01" (MSH-9.1^MSH-9.2), may be empty when unreadable
     MessageState state = MessageState::Received; // Received or Rejected
-    std::string error;     // for Rejected: what and where, never patient data
-    std::string raw;       // the message bytes as received (own charset)
-    std::string ack;       // the ACK bytes to send (and to resend to duplicates)
+    std::string error;                           // for Rejected: what and where, never patient data
+    std::string raw;                             // the message bytes as received (own charset)
+    std::string ack; // the ACK bytes to send (and to resend to duplicates)
     Micros receivedAt = 0;
     /// Routing decided on arrival (the receiver routes before storing): when `routed`, a
     /// Received message is stored as `routedState` (Processed, Filtered or Error) with
@@ -87,7 +87,7 @@ struct MessageRecord {
     MessageId id = 0;
     MessageId parentId = 0; // 0 for In
     Direction direction = Direction::In;
-    Micros receivedAt = 0;  // In: arrival; Out: when queued
+    Micros receivedAt = 0; // In: arrival; Out: when queued
     Micros updatedAt = 0;
     std::string channel;
     std::string peer;
@@ -109,11 +109,11 @@ struct MessageRecord {
 struct MessageQuery {
     std::optional<MessageState> state;
     std::optional<Direction> direction;
-    std::optional<std::string> type;    // exact "ADT^A01", or "ADT" matches every ADT trigger
+    std::optional<std::string> type; // exact "ADT^A01", or "ADT" matches every ADT trigger
     std::optional<std::string> channel;
-    std::optional<Micros> since;        // receivedAt >= since
-    std::size_t limit = 100;            // list only; 0 = no limit
-    bool withBodies = false;            // list only: also load raw and ack
+    std::optional<Micros> since; // receivedAt >= since
+    std::size_t limit = 100;     // list only; 0 = no limit
+    bool withBodies = false;     // list only: also load raw and ack
 };
 
 /// A claimed queue entry: leased to `owner` until `leaseUntil`; if the owner neither marks
@@ -142,14 +142,14 @@ struct DestinationDepth {
 /// one fsync, and each returns when that commit is done; none returns before.
 /// All methods are thread-safe and throw StoreError when the database cannot do the work.
 class MessageStore {
-public:
+  public:
     virtual ~MessageStore() = default;
 
     /// Stores an inbound message. A duplicate (same sender and non-empty control id as an
     /// earlier inbound message) is not stored again: the outcome carries the original ACK.
     /// That holds for a Rejected original too (the resend gets the same AR), and across
     /// gateway nodes on one PostgreSQL database.
-    virtual ReceiveOutcome receive(const InboundMessage& message) = 0;
+    virtual ReceiveOutcome receive(const InboundMessage &message) = 0;
 
     /// Inbound messages in state Received, oldest first: what routing still has to do
     /// (after a crash, or after replay).
@@ -157,7 +157,7 @@ public:
     /// Each message's new state and its queue entries (state Queued), in one transaction.
     /// A message that is no longer Received (another node routed it first) is left as it is,
     /// and its result's entries are not queued.
-    virtual void commitRouting(const std::vector<RoutingResult>& results, Micros now) = 0;
+    virtual void commitRouting(const std::vector<RoutingResult> &results, Micros now) = 0;
 
     /// Claims up to `limit` due entries of `destination` (state Queued, nextAttemptAt <= now,
     /// not leased), at most one per order key and only the oldest Queued entry of its key, so
@@ -173,8 +173,8 @@ public:
                             Micros nextAttemptAt, bool dead) = 0;
 
     virtual std::optional<MessageRecord> find(MessageId id) = 0;
-    virtual std::vector<MessageRecord> list(const MessageQuery& query) = 0;
-    virtual std::int64_t count(const MessageQuery& query) = 0;
+    virtual std::vector<MessageRecord> list(const MessageQuery &query) = 0;
+    virtual std::int64_t count(const MessageQuery &query) = 0;
     /// The queue entries made from an inbound message, oldest first.
     virtual std::vector<MessageRecord> deliveriesOf(MessageId parent) = 0;
 
@@ -207,6 +207,6 @@ struct StoreConfig {
 
 /// Opens (creating the schema when missing) the store the URL names. A URL of another
 /// scheme is a core::ConfigError; a database that cannot be opened is a StoreError.
-MessageStorePtr openStore(const StoreConfig& config);
+MessageStorePtr openStore(const StoreConfig &config);
 
 } // namespace hl7gw::store

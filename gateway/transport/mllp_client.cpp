@@ -22,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t ReadChunkBytes = 16 * 1024;
 
-Poco::Logger& logger()
+Poco::Logger &logger()
 {
     return Poco::Logger::get("hl7gw.transport.mllp");
 }
@@ -35,7 +35,7 @@ Clock::duration milliseconds(int value)
 } // namespace
 
 class MllpClient::Impl {
-public:
+  public:
     explicit Impl(MllpClientConfig config)
         : config_(std::move(config)), framer_(config_.maxFrameBytes)
     {
@@ -44,13 +44,13 @@ public:
     std::string exchange(std::string_view message);
     void close();
 
-private:
+  private:
     void connect();
     /// True when the open connection can carry the next message: the server has not closed
     /// it and sent nothing since the last answer.
     bool reusable();
     std::string readAnswer(Clock::time_point deadline);
-    [[noreturn]] void fail(const std::string& what);
+    [[noreturn]] void fail(const std::string &what);
 
     MllpClientConfig config_;
     Poco::AutoPtr<Poco::Net::Context> context_;
@@ -71,12 +71,12 @@ std::string MllpClient::Impl::exchange(std::string_view message)
         detail::setTimeouts(*socket_, milliseconds(config_.ackTimeoutMs));
         detail::sendAll(*socket_, MllpFramer::frame(message));
         return readAnswer(deadline);
-    } catch (const TransportError&) {
+    } catch (const TransportError &) {
         close();
         throw;
-    } catch (const Poco::Exception& error) {
+    } catch (const Poco::Exception &error) {
         fail(error.displayText());
-    } catch (const std::exception& error) {
+    } catch (const std::exception &error) {
         fail(error.what());
     }
 }
@@ -166,7 +166,7 @@ std::string MllpClient::Impl::readAnswer(Clock::time_point deadline)
     }
 }
 
-void MllpClient::Impl::fail(const std::string& what)
+void MllpClient::Impl::fail(const std::string &what)
 {
     close();
     throw TransportError(detail::text("MLLP ", config_.to.toString(), ": ", what));
@@ -177,7 +177,7 @@ void MllpClient::Impl::close()
     if (socket_) {
         try {
             socket_->close();
-        } catch (const Poco::Exception&) {
+        } catch (const Poco::Exception &) {
             // A TLS close_notify that cannot be sent: the descriptor is closed regardless.
         }
         socket_.reset();

@@ -29,11 +29,11 @@ struct MllpClientConfig {
 /// `to.host`. A connection the server closed while idle is noticed before the next message
 /// is sent and replaced, so that message is not lost to a stale socket.
 class MllpClient {
-public:
+  public:
     explicit MllpClient(MllpClientConfig config);
     ~MllpClient();
-    MllpClient(const MllpClient&) = delete;
-    MllpClient& operator=(const MllpClient&) = delete;
+    MllpClient(const MllpClient &) = delete;
+    MllpClient &operator=(const MllpClient &) = delete;
 
     /// Frames `message`, sends it and returns the answer's bytes (without the envelope).
     /// Throws TransportError when it cannot connect, send, or gets no complete answer within
@@ -41,7 +41,7 @@ public:
     std::string exchange(std::string_view message);
     void close();
 
-private:
+  private:
     class Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -31,7 +31,7 @@ namespace hl7gw::transport {
 /// buffer must grow (geometric, so on average less than once) or when the unconsumed tail is
 /// shifted to the front to make room. Not thread-safe; one framer per connection.
 class MllpFramer {
-public:
+  public:
     static constexpr char StartBlock = 0x0B;
     static constexpr char EndBlock = 0x1C;
     static constexpr char CarriageReturn = 0x0D;
@@ -53,10 +53,10 @@ public:
     /// Frames whose message exceeds `maxFrameBytes` give TooLarge.
     explicit MllpFramer(std::size_t maxFrameBytes = DefaultMaxFrameBytes);
     ~MllpFramer();
-    MllpFramer(MllpFramer&&) noexcept;
-    MllpFramer& operator=(MllpFramer&&) noexcept;
-    MllpFramer(const MllpFramer&) = delete;
-    MllpFramer& operator=(const MllpFramer&) = delete;
+    MllpFramer(MllpFramer &&) noexcept;
+    MllpFramer &operator=(MllpFramer &&) noexcept;
+    MllpFramer(const MllpFramer &) = delete;
+    MllpFramer &operator=(const MllpFramer &) = delete;
 
     /// Writable space of at least `minBytes` at the end of the buffer; receive into it, then
     /// commit() what arrived. Invalidates the views of earlier Frame events.
@@ -86,7 +86,7 @@ public:
     /// `message` in an MLLP envelope: 0x0B + message + 0x1C 0x0D.
     static std::string frame(std::string_view message);
 
-private:
+  private:
     enum class State { Seeking, InFrame, AfterEndBlock, Failed };
 
     std::uint64_t offsetOf(std::size_t index) const { return base_ + index; }

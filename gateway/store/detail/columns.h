@@ -38,40 +38,40 @@ struct Bytes {
 namespace Poco::Data {
 
 template <> class TypeHandler<hl7gw::store::detail::Bytes> {
-public:
+  public:
     static std::size_t size() { return 1; }
-    static void bind(std::size_t pos, const hl7gw::store::detail::Bytes& obj,
+    static void bind(std::size_t pos, const hl7gw::store::detail::Bytes &obj,
                      AbstractBinder::Ptr binder, AbstractBinder::Direction dir);
-    static void prepare(std::size_t pos, const hl7gw::store::detail::Bytes& obj,
+    static void prepare(std::size_t pos, const hl7gw::store::detail::Bytes &obj,
                         AbstractPreparator::Ptr preparator);
-    static void extract(std::size_t pos, hl7gw::store::detail::Bytes& obj,
-                        const hl7gw::store::detail::Bytes& defVal,
+    static void extract(std::size_t pos, hl7gw::store::detail::Bytes &obj,
+                        const hl7gw::store::detail::Bytes &defVal,
                         AbstractExtractor::Ptr extractor);
 };
 
 /// Reads the row that recordColumns() selects (19 columns, in that order), decoding the ACK.
 template <> class TypeHandler<hl7gw::store::MessageRecord> {
-public:
+  public:
     static std::size_t size() { return 19; }
-    static void bind(std::size_t pos, const hl7gw::store::MessageRecord& obj,
+    static void bind(std::size_t pos, const hl7gw::store::MessageRecord &obj,
                      AbstractBinder::Ptr binder, AbstractBinder::Direction dir);
-    static void prepare(std::size_t pos, const hl7gw::store::MessageRecord& obj,
+    static void prepare(std::size_t pos, const hl7gw::store::MessageRecord &obj,
                         AbstractPreparator::Ptr preparator);
-    static void extract(std::size_t pos, hl7gw::store::MessageRecord& obj,
-                        const hl7gw::store::MessageRecord& defVal,
+    static void extract(std::size_t pos, hl7gw::store::MessageRecord &obj,
+                        const hl7gw::store::MessageRecord &defVal,
                         AbstractExtractor::Ptr extractor);
 };
 
 /// Reads destination, queued, oldest_queued_at, dead.
 template <> class TypeHandler<hl7gw::store::DestinationDepth> {
-public:
+  public:
     static std::size_t size() { return 4; }
-    static void bind(std::size_t pos, const hl7gw::store::DestinationDepth& obj,
+    static void bind(std::size_t pos, const hl7gw::store::DestinationDepth &obj,
                      AbstractBinder::Ptr binder, AbstractBinder::Direction dir);
-    static void prepare(std::size_t pos, const hl7gw::store::DestinationDepth& obj,
+    static void prepare(std::size_t pos, const hl7gw::store::DestinationDepth &obj,
                         AbstractPreparator::Ptr preparator);
-    static void extract(std::size_t pos, hl7gw::store::DestinationDepth& obj,
-                        const hl7gw::store::DestinationDepth& defVal,
+    static void extract(std::size_t pos, hl7gw::store::DestinationDepth &obj,
+                        const hl7gw::store::DestinationDepth &defVal,
                         AbstractExtractor::Ptr extractor);
 };
 

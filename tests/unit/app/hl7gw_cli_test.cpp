@@ -18,22 +18,22 @@ namespace {
 
 using Run = hl7gw::test::CommandRun;
 
-Run runHl7gw(const std::vector<std::string>& args, const std::string& input = {})
+Run runHl7gw(const std::vector<std::string> &args, const std::string &input = {})
 {
     return hl7gw::test::runGateway(args, input);
 }
 
-std::string data(const char* name)
+std::string data(const char *name)
 {
     return (hl7gw::test::dataDir() / "hl7v2" / name).string();
 }
 
-std::string corpus(const char* name)
+std::string corpus(const char *name)
 {
     return (hl7gw::test::corpusDir() / "hl7v2" / name).string();
 }
 
-std::vector<std::string> lines(const std::string& text)
+std::vector<std::string> lines(const std::string &text)
 {
     std::vector<std::string> out;
     std::istringstream in(text);
@@ -63,12 +63,14 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_two)
     BOOST_TEST(runHl7gw({}).exitCode == 2);
     BOOST_TEST(runHl7gw({"frobnicate"}).exitCode == 2);
     BOOST_TEST(runHl7gw({"parse"}).exitCode == 2);
-    BOOST_TEST(runHl7gw({"parse", "--no-such-option", data("custom-delimiters.hl7")}).exitCode == 2);
+    BOOST_TEST(runHl7gw({"parse", "--no-such-option", data("custom-delimiters.hl7")}).exitCode ==
+               2);
     const Run badPath = runHl7gw({"parse", "--get", "PID-x", data("custom-delimiters.hl7")});
     BOOST_TEST(badPath.exitCode == 2);
     BOOST_TEST(badPath.err.find("PID-x") != std::string::npos);
     BOOST_TEST(runHl7gw({"parse", "--to", "csv", data("custom-delimiters.hl7")}).exitCode == 2);
-    BOOST_TEST(runHl7gw({"parse", "--charset", "KLINGON", data("custom-delimiters.hl7")}).exitCode == 2);
+    BOOST_TEST(
+        runHl7gw({"parse", "--charset", "KLINGON", data("custom-delimiters.hl7")}).exitCode == 2);
 }
 
 BOOST_AUTO_TEST_CASE(summary_prints_one_line_per_message_and_totals)
@@ -86,7 +88,7 @@ BOOST_AUTO_TEST_CASE(summary_prints_one_line_per_message_and_totals)
 BOOST_AUTO_TEST_CASE(get_prints_decoded_values_tab_separated_per_message)
 {
     const Run run = runHl7gw({"parse", "--get", "PID-5.1", "--get", "OBX-5", "--get", "PID-99",
-                           data("gb18030-batch.hl7")});
+                              data("gb18030-batch.hl7")});
     BOOST_TEST(run.exitCode == 0);
     BOOST_TEST(run.out == "劉\t結果正常\t\n孫\t需復查\t\n");
 }
@@ -94,8 +96,8 @@ BOOST_AUTO_TEST_CASE(get_prints_decoded_values_tab_separated_per_message)
 BOOST_AUTO_TEST_CASE(get_escapes_backslash_tab_newline_and_shows_null)
 {
     const std::string message = "MSH|^~\\&|A\rNTE|1|\"\"|a\\E\\b\\.br\\c\\X09\\d\\X0D\\\r";
-    const Run run = runHl7gw({"parse", "--get", "NTE-2", "--get", "NTE-3", "--get", "NTE-4", "-"},
-                          message);
+    const Run run =
+        runHl7gw({"parse", "--get", "NTE-2", "--get", "NTE-3", "--get", "NTE-4", "-"}, message);
     BOOST_TEST(run.exitCode == 0);
     BOOST_TEST(run.out == "\"\"\ta\\\\b\\nc\\td\\r\t\n");
 }
@@ -103,9 +105,10 @@ BOOST_AUTO_TEST_CASE(get_escapes_backslash_tab_newline_and_shows_null)
 BOOST_AUTO_TEST_CASE(get_reads_occurrences_and_repetitions)
 {
     const Run run = runHl7gw({"parse", "--get", "PID-3[2].1", "--get", "OBX[2]-5", "--get", "MSH-9",
-                           data("utf8-oru-r01.hl7")});
+                              data("utf8-oru-r01.hl7")});
     BOOST_TEST(run.exitCode == 0);
-    BOOST_TEST(run.out == "\t\\\\H\\\\重要\\\\N\\\\：未见异常 \\\\.sp 2\\\\结束\tORU^R01^ORU_R01\n");
+    BOOST_TEST(run.out ==
+               "\t\\\\H\\\\重要\\\\N\\\\：未见异常 \\\\.sp 2\\\\结束\tORU^R01^ORU_R01\n");
 }
 
 BOOST_AUTO_TEST_CASE(er7_output_keeps_the_messages_own_charset)
@@ -152,11 +155,14 @@ BOOST_AUTO_TEST_CASE(charset_option_is_the_default_for_undeclared_messages)
 
 BOOST_AUTO_TEST_CASE(bad_input_exits_one_with_file_message_and_location)
 {
-    const Run run = runHl7gw({"parse", corpus("_malformed/cdc-data-exchange-hl7/Lyme_WithBadDelimiters.hl7")});
+    const Run run =
+        runHl7gw({"parse", corpus("_malformed/cdc-data-exchange-hl7/Lyme_WithBadDelimiters.hl7")});
     BOOST_TEST(run.exitCode == 1);
     BOOST_TEST(run.err.find("Lyme_WithBadDelimiters.hl7:1:MSH[1]-2: error:") != std::string::npos);
 
-    const Run junk = runHl7gw({"parse", corpus("_malformed/cdc-data-exchange-hl7/Genv1-Case-TestMessage1-junk-prefix.hl7")});
+    const Run junk = runHl7gw(
+        {"parse",
+         corpus("_malformed/cdc-data-exchange-hl7/Genv1-Case-TestMessage1-junk-prefix.hl7")});
     BOOST_TEST(junk.exitCode == 1);
     BOOST_TEST(junk.err.find("junk-prefix.hl7:line 1: error:") != std::string::npos);
 
@@ -170,7 +176,7 @@ BOOST_AUTO_TEST_CASE(our_fixtures_are_valid_messages)
     // The fixtures stand for real partner messages, so they must pass the validator; the one
     // without MSH-18 is read the way its channel would declare it.
     std::vector<std::string> args{"validate", "--charset", "GBK"};
-    for (const auto& file : hl7gw::test::filesUnder(hl7gw::test::dataDir() / "hl7v2", {".hl7"})) {
+    for (const auto &file : hl7gw::test::filesUnder(hl7gw::test::dataDir() / "hl7v2", {".hl7"})) {
         if (file.parent_path().filename() == "hl7v2") {
             args.push_back(file.string());
         }
@@ -184,8 +190,8 @@ BOOST_AUTO_TEST_CASE(our_fixtures_are_valid_messages)
 BOOST_AUTO_TEST_CASE(reads_several_files_and_stdin)
 {
     const std::string stdinMessage = "MSH|^~\\&|A||||||ADT^A08|S1|P|2.5\r";
-    const Run run = runHl7gw({"parse", "--get", "MSH-10", data("custom-delimiters.hl7"), "-"},
-                          stdinMessage);
+    const Run run =
+        runHl7gw({"parse", "--get", "MSH-10", data("custom-delimiters.hl7"), "-"}, stdinMessage);
     BOOST_TEST(run.exitCode == 0);
     BOOST_TEST(run.out == "CUS0005\nS1\n");
 }

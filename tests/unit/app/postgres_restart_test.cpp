@@ -16,14 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string adt(const std::string& controlId)
+std::string adt(const std::string &controlId)
 {
     return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
            "|P|2.5.1\rPID|1||" + controlId + "^^^HOSP^MR||Wang^Wu\r";
 }
 
 // scripts/pg.sh, which started the cluster the tests use.
-int pg(const std::string& action)
+int pg(const std::string &action)
 {
     const std::string script = (test::dataDir() / "../../scripts/pg.sh").string();
     Poco::Pipe out;
@@ -43,7 +43,7 @@ int health(std::uint16_t port)
         Poco::Net::HTTPResponse response;
         session.receiveResponse(response);
         return static_cast<int>(response.getStatus());
-    } catch (const Poco::Exception&) {
+    } catch (const Poco::Exception &) {
         return 0;
     }
 }
@@ -54,7 +54,8 @@ BOOST_AUTO_TEST_SUITE(postgres_restart)
 
 BOOST_AUTO_TEST_CASE(gateway_resumes_by_itself_when_postgresql_comes_back)
 {
-    const std::string url = test::freshPostgresDatabase("hl7gw_restart_" + std::to_string(::getpid()));
+    const std::string url =
+        test::freshPostgresDatabase("hl7gw_restart_" + std::to_string(::getpid()));
     test::TempDir dir;
     std::ofstream(dir.file("gateway.json")) << R"({
   "store": {"url": ")" + url + R"("},
@@ -69,7 +70,8 @@ BOOST_AUTO_TEST_CASE(gateway_resumes_by_itself_when_postgresql_comes_back)
     config.ackTimeoutMs = 10'000;
     transport::MllpClient client(config);
     for (int i = 0; i < 50; ++i) {
-        BOOST_TEST(client.exchange(adt("B" + std::to_string(i))).find("MSA|AA|") != std::string::npos);
+        BOOST_TEST(client.exchange(adt("B" + std::to_string(i))).find("MSA|AA|") !=
+                   std::string::npos);
     }
 
     BOOST_REQUIRE(pg("stop") == 0);
@@ -85,7 +87,8 @@ BOOST_AUTO_TEST_CASE(gateway_resumes_by_itself_when_postgresql_comes_back)
         [&] { return client.exchange(adt("DOWN1")).find("MSA|AA|DOWN1") != std::string::npos; },
         30));
     for (int i = 0; i < 50; ++i) {
-        BOOST_TEST(client.exchange(adt("A" + std::to_string(i))).find("MSA|AA|") != std::string::npos);
+        BOOST_TEST(client.exchange(adt("A" + std::to_string(i))).find("MSA|AA|") !=
+                   std::string::npos);
     }
     store::MessageStorePtr store = store::openStore({url});
     store::MessageQuery in;

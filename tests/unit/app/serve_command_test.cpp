@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 class Workspace {
-public:
+  public:
     Workspace()
     {
         static std::atomic<int> n{0};
@@ -31,7 +31,8 @@ public:
         fs::remove_all(dir_);
         fs::create_directories(dir_ / "channels");
         write("gateway.json", R"({
-  "store": {"url": "sqlite:)" + (dir_ / "gw.db").string() + R"("},
+  "store": {"url": "sqlite:)" + (dir_ / "gw.db").string() +
+                                  R"("},
   "mllp": [{"name": "his-inbound", "listen": "127.0.0.1:0", "channel": "his-adt"}],
   "http": {"listen": "127.0.0.1:0"},
   "logging": {"level": "information"},
@@ -49,29 +50,29 @@ public:
         std::error_code ec;
         fs::remove_all(dir_, ec);
     }
-    void write(const std::string& name, const std::string& text)
+    void write(const std::string &name, const std::string &text)
     {
         std::ofstream(dir_ / name, std::ios::binary) << text;
     }
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
+    std::string path(const std::string &name) const { return (dir_ / name).string(); }
     std::string config() const { return path("gateway.json"); }
 
-private:
+  private:
     fs::path dir_;
 };
 
-std::string httpGet(std::uint16_t port, const std::string& path, int& status)
+std::string httpGet(std::uint16_t port, const std::string &path, int &status)
 {
     Poco::Net::HTTPClientSession session("127.0.0.1", port);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path);
     session.sendRequest(request);
     Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
+    std::istream &in = session.receiveResponse(response);
     status = static_cast<int>(response.getStatus());
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-std::vector<std::string> lines(const std::string& text)
+std::vector<std::string> lines(const std::string &text)
 {
     std::vector<std::string> out;
     std::istringstream in(text);
@@ -82,7 +83,7 @@ std::vector<std::string> lines(const std::string& text)
     return out;
 }
 
-std::string adt(const std::string& controlId, const std::string& patient = "P1")
+std::string adt(const std::string &controlId, const std::string &patient = "P1")
 {
     return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
            "|P|2.5.1\rEVN|A01|20261201083000+0800\rPID|1||" + patient +
@@ -115,8 +116,8 @@ BOOST_AUTO_TEST_CASE(starts_with_one_line_serves_health_and_metrics_and_stops_on
 BOOST_AUTO_TEST_CASE(configuration_errors_exit_2_and_name_the_path)
 {
     Workspace ws;
-    test::CommandRun run = test::runGateway(
-        {"serve", "--config", ws.config(), "--set", "mllp.0.lisen=127.0.0.1:1"});
+    test::CommandRun run =
+        test::runGateway({"serve", "--config", ws.config(), "--set", "mllp.0.lisen=127.0.0.1:1"});
     BOOST_TEST(run.exitCode == 2);
     BOOST_TEST(run.err.find("mllp.0.lisen: unknown key") != std::string::npos, run.err);
     run = test::runGateway({"serve", "--config", ws.config(), "--set", "http.listen=nohost"});
@@ -176,12 +177,12 @@ BOOST_AUTO_TEST_CASE(send_prints_each_ack_and_messages_lists_their_fate)
     BOOST_REQUIRE(rows.size() == 3U);
     std::set<std::string> states;
     std::int64_t firstId = 0;
-    for (const std::string& row : rows) {
+    for (const std::string &row : rows) {
         rapidjson::Document d;
         d.Parse(row.c_str());
         BOOST_REQUIRE(!d.HasParseError());
-        for (const char* key : {"id", "received_at", "channel", "direction", "sender",
-                                "control_id", "type", "state", "error"}) {
+        for (const char *key : {"id", "received_at", "channel", "direction", "sender", "control_id",
+                                "type", "state", "error"}) {
             BOOST_TEST(d.HasMember(key), key << " missing in " << row);
         }
         states.insert(d["state"].GetString());
@@ -216,8 +217,9 @@ BOOST_AUTO_TEST_CASE(send_prints_each_ack_and_messages_lists_their_fate)
                metrics);
     BOOST_TEST(metrics.find("hl7gw_mllp_acks_total{channel=\"his-adt\",code=\"AR\"} 1") !=
                std::string::npos);
-    BOOST_TEST(metrics.find("hl7gw_deliveries_total{destination=\"archive\",outcome=\"delivered\"} 3") !=
-               std::string::npos);
+    BOOST_TEST(
+        metrics.find("hl7gw_deliveries_total{destination=\"archive\",outcome=\"delivered\"} 3") !=
+        std::string::npos);
     gw.kill(SIGTERM);
     BOOST_TEST(gw.wait() == 0);
 }
@@ -241,7 +243,8 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_channel_files_and_keeps_connections)
     // Now the channel takes only A04: the same connection gets AR 201 for an A01.
     ws.write("channels/his-adt.json", R"({"name": "his-adt", "accept": {"types": ["ADT^A04"]}})");
     gw.kill(SIGHUP);
-    BOOST_TEST(test::waitFor([&] { return gw.log().find("channels reloaded") != std::string::npos; }));
+    BOOST_TEST(
+        test::waitFor([&] { return gw.log().find("channels reloaded") != std::string::npos; }));
     const std::string ack = client.exchange(adt("R2"));
     BOOST_TEST(ack.find("MSA|AR|R2") != std::string::npos, ack);
     BOOST_TEST(ack.find("201") != std::string::npos);
@@ -260,7 +263,7 @@ BOOST_AUTO_TEST_CASE(http_source_answers_with_the_ack)
     request.setContentLength(static_cast<std::streamsize>(body.size()));
     session.sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
-    std::istream& in = session.receiveResponse(response);
+    std::istream &in = session.receiveResponse(response);
     const std::string ack((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     BOOST_TEST(static_cast<int>(response.getStatus()) == 200);
     BOOST_TEST(ack.find("MSA|AA|H1") != std::string::npos, ack);

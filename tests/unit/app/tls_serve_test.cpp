@@ -19,7 +19,8 @@ BOOST_AUTO_TEST_CASE(mutual_tls_listener_takes_certified_clients_only)
         std::ofstream(dir.file("gateway.json")) << R"({
   "store": {"url": "sqlite:)" + dir.file("gw.db") + R"("},
   "mllp": [{"name": "clinics", "listen": "127.0.0.1:0", "channel": "c",
-            "tls": {"cert": ")" + server.cert + R"(", "key": ")" + server.key + R"(",
+            "tls": {"cert": ")" + server.cert + R"(", "key": ")" +
+                                                       server.key + R"(",
                     "ca": ")" + pki.caFile() + R"(", "require_client_cert": true}}],
   "http": {"listen": "127.0.0.1:0"},
   "channels": [{"name": "c"}]
@@ -33,14 +34,15 @@ BOOST_AUTO_TEST_CASE(mutual_tls_listener_takes_certified_clients_only)
     BOOST_TEST(gw.startLine().find("client certificate required") != std::string::npos);
     const std::string to = "mllp://127.0.0.1:" + std::to_string(gw.mllpPort());
 
-    test::CommandRun ok = test::runGateway({"send", "--to", to, "--tls", "--ca", pki.caFile(),
-                                            "--cert", clinic.cert, "--key", clinic.key,
-                                            dir.file("m.hl7")});
+    test::CommandRun ok =
+        test::runGateway({"send", "--to", to, "--tls", "--ca", pki.caFile(), "--cert", clinic.cert,
+                          "--key", clinic.key, dir.file("m.hl7")});
     BOOST_TEST(ok.exitCode == 0, ok.err);
     BOOST_TEST(ok.out.find("\tAA\tT1\t") != std::string::npos, ok.out);
 
-    test::CommandRun anonymous = test::runGateway(
-        {"send", "--to", to, "--tls", "--ca", pki.caFile(), "--ack-timeout", "5", dir.file("m.hl7")});
+    test::CommandRun anonymous =
+        test::runGateway({"send", "--to", to, "--tls", "--ca", pki.caFile(), "--ack-timeout", "5",
+                          dir.file("m.hl7")});
     BOOST_TEST(anonymous.exitCode == 1);
     BOOST_TEST(anonymous.out.find("no answer") != std::string::npos, anonymous.out);
 

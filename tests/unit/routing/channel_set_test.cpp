@@ -8,11 +8,11 @@ using namespace hl7gw;
 
 namespace {
 
-std::string errorOf(const std::string& json)
+std::string errorOf(const std::string &json)
 {
     try {
         test::channelsFrom(json);
-    } catch (const core::ConfigError& e) {
+    } catch (const core::ConfigError &e) {
         return e.message();
     }
     return "(no error)";
@@ -35,7 +35,7 @@ BOOST_AUTO_TEST_CASE(builds_channels_with_their_stages)
              "retry": {"max_attempts": 3, "initial_backoff_ms": 10}},
             {"name": "archive", "type": "file", "directory": "/tmp/x", "order_key": ""}
         ]}])");
-    const routing::Channel* c = set->find("his-adt");
+    const routing::Channel *c = set->find("his-adt");
     BOOST_REQUIRE(c != nullptr);
     BOOST_TEST((c->ackPolicy == routing::AckPolicy::Original));
     BOOST_TEST(c->defaultCharset == &hl7v2::Charset::gb18030());
@@ -55,8 +55,10 @@ BOOST_AUTO_TEST_CASE(errors_name_file_and_path)
                "test.json: destinatons: unknown key");
     BOOST_TEST(errorOf(R"([{"name": "a", "destinations": [{"name": "d", "type": "ftp"}]}])")
                    .find("test.json: destinations.0.type: unknown destination type 'ftp'") == 0);
-    BOOST_TEST(errorOf(R"([{"name": "a", "destinations": [{"name": "d", "type": "mllp", "to": "nohost"}]}])")
-                   .find("test.json: destinations.0.to:") == 0);
+    BOOST_TEST(
+        errorOf(
+            R"([{"name": "a", "destinations": [{"name": "d", "type": "mllp", "to": "nohost"}]}])")
+            .find("test.json: destinations.0.to:") == 0);
     BOOST_TEST(errorOf(R"([{"name": "a", "ack_mode": "loud"}])") ==
                "test.json: ack_mode: expected standard, original or enhanced, found 'loud'");
     BOOST_TEST(errorOf(R"([{"name": "a", "default_charset": "EBCDIC"}])")
@@ -69,9 +71,11 @@ BOOST_AUTO_TEST_CASE(names_must_be_unique)
 {
     BOOST_TEST(errorOf(R"([{"name": "a"}, {"name": "a"}])").find("defined twice") !=
                std::string::npos);
-    BOOST_TEST(errorOf(R"([{"name": "a", "destinations": [{"name": "d", "type": "file", "directory": "x"}]},
+    BOOST_TEST(
+        errorOf(
+            R"([{"name": "a", "destinations": [{"name": "d", "type": "file", "directory": "x"}]},
                            {"name": "b", "destinations": [{"name": "d", "type": "file", "directory": "y"}]}])")
-                   .find("already used by channel 'a'") != std::string::npos);
+            .find("already used by channel 'a'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,10 +17,10 @@ namespace {
 // A partner system on 127.0.0.1: answers every message with an ACK whose code the test
 // sets, and records what it received in order.
 class FakePeer {
-public:
+  public:
     FakePeer()
         : server_(transport::MllpListenerConfig{"peer", {"127.0.0.1", 0}, std::nullopt},
-                  [this](std::string_view message, const transport::ConnectionInfo&) {
+                  [this](std::string_view message, const transport::ConnectionInfo &) {
                       return answer(message);
                   })
     {
@@ -34,7 +34,7 @@ public:
         std::lock_guard lock(mutex_);
         code_ = code;
     }
-    std::vector<std::string> controlIds(const std::string& patient)
+    std::vector<std::string> controlIds(const std::string &patient)
     {
         std::lock_guard lock(mutex_);
         return byPatient_[patient];
@@ -45,7 +45,7 @@ public:
         return count_;
     }
 
-private:
+  private:
     std::string answer(std::string_view bytes)
     {
         hl7v2::Message m;
@@ -81,10 +81,12 @@ struct Fixture {
     routing::ChannelSetPtr channelsTo(std::uint16_t port, int maxAttempts = 1000)
     {
         return test::channelsFrom(R"([{"name": "his", "destinations": [
-            {"name": "lis", "type": "mllp", "to": "127.0.0.1:)" + std::to_string(port) +
+            {"name": "lis", "type": "mllp", "to": "127.0.0.1:)" +
+                                  std::to_string(port) +
                                   R"(", "workers": 4, "ack_timeout_ms": 2000,
              "connect_timeout_ms": 500,
-             "retry": {"max_attempts": )" + std::to_string(maxAttempts) +
+             "retry": {"max_attempts": )" +
+                                  std::to_string(maxAttempts) +
                                   R"(, "initial_backoff_ms": 20, "max_backoff_ms": 100}},
             {"name": "a01-archive", "type": "file", "directory": ")" +
                                   dir.file("out") + R"(",
@@ -115,7 +117,7 @@ BOOST_FIXTURE_TEST_CASE(routes_to_each_destination_that_wants_the_message, Fixtu
     engine.stop();
     BOOST_TEST(peer.controlIds("P1") == (std::vector<std::string>{"M1", "M2"}));
     std::size_t files = 0;
-    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "out")) {
+    for (const auto &e : std::filesystem::directory_iterator(dir.path() / "out")) {
         (void)e;
         ++files;
     }
@@ -138,10 +140,9 @@ BOOST_FIXTURE_TEST_CASE(a_destination_that_was_down_gets_everything_in_order_per
     const int perPatient = 20;
     for (int i = 0; i < perPatient; ++i) {
         for (int p = 0; p < patients; ++p) {
-            engine.receiver().receive(
-                test::adt("M" + std::to_string(p) + "-" + std::to_string(i), "P" + std::to_string(p),
-                          "A08"),
-                "his", "t");
+            engine.receiver().receive(test::adt("M" + std::to_string(p) + "-" + std::to_string(i),
+                                                "P" + std::to_string(p), "A08"),
+                                      "his", "t");
         }
     }
     BOOST_TEST(test::waitFor([&] {

@@ -10,7 +10,7 @@ using routing::StageStatus;
 
 namespace {
 
-StageStatus run(const std::string& filterJson, const std::string& message)
+StageStatus run(const std::string &filterJson, const std::string &message)
 {
     rapidjson::Document d;
     core::parseConfigText(filterJson, "f.json", d);
@@ -65,14 +65,14 @@ BOOST_AUTO_TEST_CASE(sender_filter_compares_msh3_and_msh4)
 BOOST_AUTO_TEST_CASE(path_filter_equals_in_and_exists)
 {
     const std::string m = test::adt("1");
-    BOOST_TEST((run(R"({"type": "path", "path": "PV1-2", "equals": "I"})", m) ==
-                StageStatus::Continue));
+    BOOST_TEST(
+        (run(R"({"type": "path", "path": "PV1-2", "equals": "I"})", m) == StageStatus::Continue));
     BOOST_TEST((run(R"({"type": "path", "path": "PV1-2", "not_equals": "I"})", m) ==
                 StageStatus::Filtered));
     BOOST_TEST((run(R"({"type": "path", "path": "PID-8", "in": ["F", "M"]})", m) ==
                 StageStatus::Continue));
-    BOOST_TEST((run(R"({"type": "path", "path": "PID-19", "exists": true})", m) ==
-                StageStatus::Filtered));
+    BOOST_TEST(
+        (run(R"({"type": "path", "path": "PID-19", "exists": true})", m) == StageStatus::Filtered));
     BOOST_TEST((run(R"({"type": "path", "path": "PID-3.4", "exists": true})", m) ==
                 StageStatus::Continue));
 }
@@ -80,14 +80,14 @@ BOOST_AUTO_TEST_CASE(path_filter_equals_in_and_exists)
 BOOST_AUTO_TEST_CASE(path_filter_config_errors_name_the_key)
 {
     BOOST_CHECK_EXCEPTION(run(R"({"type": "path", "path": "PID-", "equals": "x"})", test::adt("1")),
-                          core::ConfigError, [](const core::ConfigError& e) {
+                          core::ConfigError, [](const core::ConfigError &e) {
                               return e.message().find("f.json: path: not a path") == 0;
                           });
-    BOOST_CHECK_EXCEPTION(run(R"({"type": "path", "path": "PID-3", "equals": "x", "in": []})",
-                              test::adt("1")),
-                          core::ConfigError, [](const core::ConfigError& e) {
-                              return e.message().find("exactly one of") != std::string::npos;
-                          });
+    BOOST_CHECK_EXCEPTION(
+        run(R"({"type": "path", "path": "PID-3", "equals": "x", "in": []})", test::adt("1")),
+        core::ConfigError, [](const core::ConfigError &e) {
+            return e.message().find("exactly one of") != std::string::npos;
+        });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -27,7 +27,7 @@ struct Fixture {
         {"name": "enhanced", "ack_mode": "enhanced"}])");
     int stored = 0; // commits that queued entries
     routing::Receiver receiver{*store, metrics, clock, [this] { return channels; },
-                               [this](const std::vector<std::string>&) { ++stored; }};
+                               [this](const std::vector<std::string> &) { ++stored; }};
 };
 
 struct Ack {
@@ -36,7 +36,7 @@ struct Ack {
     std::string errCode;
 };
 
-Ack readAck(const std::string& bytes)
+Ack readAck(const std::string &bytes)
 {
     hl7v2::Message m;
     core::IssueList issues;
@@ -56,7 +56,7 @@ Ack readAck(const std::string& bytes)
 std::vector<std::filesystem::path> corpusMessages()
 {
     std::vector<std::filesystem::path> out;
-    for (const auto& p : test::filesUnder(test::corpusDir() / "hl7v2", {".hl7", ".txt"})) {
+    for (const auto &p : test::filesUnder(test::corpusDir() / "hl7v2", {".hl7", ".txt"})) {
         const std::string s = p.string();
         if (s.find("/_malformed/") == std::string::npos &&
             s.find("/_batch_and_multi/") == std::string::npos) {
@@ -173,8 +173,7 @@ BOOST_FIXTURE_TEST_CASE(unknown_channel_is_answered_ar_and_still_stored, Fixture
 
 BOOST_FIXTURE_TEST_CASE(an_ack_is_stored_and_not_answered, Fixture)
 {
-    const std::string ack =
-        "MSH|^~\\&|LIS|LAB|GW|GW|20261201||ACK^A01^ACK|A1|P|2.5.1\rMSA|AA|C1\r";
+    const std::string ack = "MSH|^~\\&|LIS|LAB|GW|GW|20261201||ACK^A01^ACK|A1|P|2.5.1\rMSA|AA|C1\r";
     const routing::Receiver::Reply reply = receiver.receive(ack, "enhanced", "p");
     BOOST_TEST(reply.ack.empty());
     BOOST_TEST(reply.stored);
@@ -197,8 +196,7 @@ BOOST_DATA_TEST_CASE(every_corpus_message_gets_aa_with_its_control_id,
     }
     const Ack a = readAck(reply.ack);
     // Enhanced mode (MSH-15/16 valued) is answered with the accept ACK.
-    const std::string expected =
-        hl7v2::ackModeOf(m) == hl7v2::AckMode::Enhanced ? "CA" : "AA";
+    const std::string expected = hl7v2::ackModeOf(m) == hl7v2::AckMode::Enhanced ? "CA" : "AA";
     BOOST_TEST(a.code == expected, path.string() << ": " << a.code << ' ' << a.errCode);
     BOOST_TEST(a.controlId == std::string(m.controlId()));
 }
