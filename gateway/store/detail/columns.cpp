@@ -58,20 +58,6 @@ std::size_t utf8SequenceAt(std::string_view text, std::size_t i)
     return length;
 }
 
-int hexDigit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // PostgreSQL's text output of bytea with bytea_output = hex (the default since 9.0).
 std::string decodeHexBytea(const std::string &text)
 {
@@ -92,6 +78,20 @@ std::string decodeHexBytea(const std::string &text)
 }
 
 } // namespace
+
+int hexDigit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
 
 std::string toText(std::string_view text)
 {

@@ -17,6 +17,8 @@ namespace hl7gw::store::detail {
 /// on both backends, so a stray byte in a descriptive field can never fail the batch it is
 /// committed with: invalid sequences and NUL become U+FFFD. Valid text is returned unchanged.
 std::string toText(std::string_view text);
+/// The value of one hex digit (either case), or -1.
+int hexDigit(char c);
 
 /// The persisted codes of the enums; stable, independent of the enumerator order.
 int stateCode(MessageState state);

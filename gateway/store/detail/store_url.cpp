@@ -1,6 +1,7 @@
 #include "gateway/store/detail/store_url.h"
 
 #include "gateway/core/errors.h"
+#include "gateway/store/detail/columns.h"
 
 #include <cctype>
 #include <map>
@@ -15,20 +16,6 @@ bool startsWith(std::string_view text, std::string_view prefix)
     return text.substr(0, prefix.size()) == prefix;
 }
 
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 // RFC 3986 percent-decoding, as libpq applies it to connection URIs.
 std::string percentDecode(std::string_view text, std::string_view what)
 {
@@ -39,8 +26,8 @@ std::string percentDecode(std::string_view text, std::string_view what)
             out += text[i];
             continue;
         }
-        const int high = i + 2 < text.size() ? hexValue(text[i + 1]) : -1;
-        const int low = i + 2 < text.size() ? hexValue(text[i + 2]) : -1;
+        const int high = i + 2 < text.size() ? hexDigit(text[i + 1]) : -1;
+        const int low = i + 2 < text.size() ? hexDigit(text[i + 2]) : -1;
         if (high < 0 || low < 0) {
             throw core::ConfigError("store.url: bad percent-encoding in the " + std::string(what));
         }
