@@ -23,7 +23,7 @@ GatewayApp::GatewayApp()
     setUnixOptions(true);
 }
 
-void GatewayApp::defineOptions(Poco::Util::OptionSet &options)
+void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
 {
     options.addOption(Option("help", "h", "print this help and exit"));
     options.addOption(Option("version", "", "print the version and exit"));
@@ -70,7 +70,7 @@ void GatewayApp::defineOptions(Poco::Util::OptionSet &options)
                           .argument("SECONDS"));
 }
 
-void GatewayApp::handleOption(const std::string &name, const std::string &value)
+void GatewayApp::handleOption(const std::string& name, const std::string& value)
 {
     if (name == "help") {
         helpRequested_ = true;
@@ -111,25 +111,25 @@ void GatewayApp::printHelp() const
     formatter.format(std::cout);
 }
 
-std::string GatewayApp::value(const std::string &name) const
+std::string GatewayApp::value(const std::string& name) const
 {
     const auto it = values_.find(name);
     return it == values_.end() || it->second.empty() ? std::string() : it->second.back();
 }
 
-std::vector<std::string> GatewayApp::values(const std::string &name) const
+std::vector<std::string> GatewayApp::values(const std::string& name) const
 {
     const auto it = values_.find(name);
     return it == values_.end() ? std::vector<std::string>() : it->second;
 }
 
-int GatewayApp::usage(const std::string &problem) const
+int GatewayApp::usage(const std::string& problem) const
 {
     std::cerr << "hl7gw: " << problem << " (see hl7gw --help)\n";
     return 2;
 }
 
-int GatewayApp::main(const std::vector<std::string> &args)
+int GatewayApp::main(const std::vector<std::string>& args)
 {
     if (helpRequested_) {
         printHelp();
@@ -142,9 +142,9 @@ int GatewayApp::main(const std::vector<std::string> &args)
     if (args.empty()) {
         return usage("no command given");
     }
-    const std::string &command = args[0];
+    const std::string& command = args[0];
     const std::vector<std::string> inputs(args.begin() + 1, args.end());
-    const hl7v2::Charset *defaultCharset = &hl7v2::Charset::utf8();
+    const hl7v2::Charset* defaultCharset = &hl7v2::Charset::utf8();
     if (!charset_.empty()) {
         defaultCharset = hl7v2::Charset::fromAnyName(charset_);
         if (defaultCharset == nullptr) {
@@ -200,7 +200,7 @@ int GatewayApp::main(const std::vector<std::string> &args)
             options.direction = value("direction");
             options.json = flags_.count("json") != 0;
             if (!value("limit").empty()) {
-                char *end = nullptr;
+                char* end = nullptr;
                 const long long n = std::strtoll(value("limit").c_str(), &end, 10);
                 if (*end != '\0') {
                     return usage("--limit: expected a number");
@@ -232,7 +232,7 @@ int GatewayApp::main(const std::vector<std::string> &args)
             options.inputs = inputs;
             return runSend(options, std::cout, std::cerr);
         }
-    } catch (const core::IoError &e) {
+    } catch (const core::IoError& e) {
         std::cerr << "hl7gw " << command << ": " << e.message() << '\n';
         return 1;
     }

@@ -17,16 +17,16 @@ class GatewayApp : public Poco::Util::Application {
     GatewayApp();
 
   protected:
-    void defineOptions(Poco::Util::OptionSet &options) override;
-    void handleOption(const std::string &name, const std::string &value) override;
-    int main(const std::vector<std::string> &args) override;
+    void defineOptions(Poco::Util::OptionSet& options) override;
+    void handleOption(const std::string& name, const std::string& value) override;
+    int main(const std::vector<std::string>& args) override;
 
   private:
     void printHelp() const;
-    int usage(const std::string &problem) const;
+    int usage(const std::string& problem) const;
     /// The last value given for an option (empty when not given), and all of them.
-    std::string value(const std::string &name) const;
-    std::vector<std::string> values(const std::string &name) const;
+    std::string value(const std::string& name) const;
+    std::vector<std::string> values(const std::string& name) const;
 
     bool helpRequested_ = false;
     bool versionRequested_ = false;

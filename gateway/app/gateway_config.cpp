@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string readText(const std::string &file, const std::string &what)
+std::string readText(const std::string& file, const std::string& what)
 {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
@@ -26,16 +26,16 @@ std::string readText(const std::string &file, const std::string &what)
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-void loadDocument(const std::string &file, const std::vector<std::string> &sets,
-                  rapidjson::Document &document)
+void loadDocument(const std::string& file, const std::vector<std::string>& sets,
+                  rapidjson::Document& document)
 {
     core::parseConfigText(readText(file, "configuration file"), file, document);
-    for (const std::string &set : sets) {
+    for (const std::string& set : sets) {
         core::applyOverride(document, set);
     }
 }
 
-store::StoreConfig readStore(core::ConfigReader &root, RetentionConfig *retention)
+store::StoreConfig readStore(core::ConfigReader& root, RetentionConfig* retention)
 {
     store::StoreConfig store;
     if (std::optional<core::ConfigReader> s = root.object("store")) {
@@ -56,8 +56,8 @@ store::StoreConfig readStore(core::ConfigReader &root, RetentionConfig *retentio
     return store;
 }
 
-transport::Endpoint readEndpoint(core::ConfigReader &config, const std::string &key,
-                                 const transport::Endpoint &fallback)
+transport::Endpoint readEndpoint(core::ConfigReader& config, const std::string& key,
+                                 const transport::Endpoint& fallback)
 {
     if (!config.has(key)) {
         return fallback;
@@ -65,12 +65,12 @@ transport::Endpoint readEndpoint(core::ConfigReader &config, const std::string &
     const std::string text = config.string(key, {});
     try {
         return transport::Endpoint::parse(text);
-    } catch (const core::ConfigError &e) {
+    } catch (const core::ConfigError& e) {
         config.fail(key, "expected HOST:PORT, e.g. 127.0.0.1:2575 (" + e.message() + ")");
     }
 }
 
-ListenerConfig readListener(core::ConfigReader &config)
+ListenerConfig readListener(core::ConfigReader& config)
 {
     ListenerConfig l;
     l.mllp.name = config.requiredString("name");
@@ -99,8 +99,8 @@ ListenerConfig readListener(core::ConfigReader &config)
 
 // Channel entries are objects (inline) or file names relative to the configuration file;
 // a name ending in "*.json" takes every such file of that folder, in name order.
-void collectChannelFiles(const std::string &configFile, const std::string &entry,
-                         std::vector<std::string> &files, const std::string &where)
+void collectChannelFiles(const std::string& configFile, const std::string& entry,
+                         std::vector<std::string>& files, const std::string& where)
 {
     const fs::path base = fs::path(configFile).parent_path();
     const fs::path path = fs::path(entry).is_absolute() ? fs::path(entry) : base / entry;
@@ -109,7 +109,7 @@ void collectChannelFiles(const std::string &configFile, const std::string &entry
         const std::string suffix = name.substr(1);
         std::vector<std::string> found;
         std::error_code ec;
-        for (const auto &e : fs::directory_iterator(path.parent_path(), ec)) {
+        for (const auto& e : fs::directory_iterator(path.parent_path(), ec)) {
             const std::string n = e.path().filename().string();
             if (e.is_regular_file() && n.size() > suffix.size() &&
                 n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
@@ -129,7 +129,7 @@ void collectChannelFiles(const std::string &configFile, const std::string &entry
 
 } // namespace
 
-store::StoreConfig loadStoreConfig(const std::string &file, const std::vector<std::string> &sets)
+store::StoreConfig loadStoreConfig(const std::string& file, const std::vector<std::string>& sets)
 {
     rapidjson::Document document;
     loadDocument(file, sets, document);
@@ -137,7 +137,7 @@ store::StoreConfig loadStoreConfig(const std::string &file, const std::vector<st
     return readStore(root, nullptr);
 }
 
-GatewayConfig loadGatewayConfig(const std::string &file, const std::vector<std::string> &sets)
+GatewayConfig loadGatewayConfig(const std::string& file, const std::vector<std::string>& sets)
 {
     rapidjson::Document document;
     loadDocument(file, sets, document);
@@ -146,7 +146,7 @@ GatewayConfig loadGatewayConfig(const std::string &file, const std::vector<std::
     GatewayConfig config;
     config.file = file;
     config.store = readStore(root, &config.retention);
-    if (const rapidjson::Value *list = root.array("mllp")) {
+    if (const rapidjson::Value* list = root.array("mllp")) {
         for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
             core::ConfigReader item = root.element(*list, "mllp", i);
             config.mllp.push_back(readListener(item));
@@ -161,7 +161,7 @@ GatewayConfig loadGatewayConfig(const std::string &file, const std::vector<std::
     }
     if (std::optional<core::ConfigReader> logging = root.object("logging")) {
         config.logLevel = logging->string("level", config.logLevel);
-        static const char *levels[] = {"fatal",  "critical",    "error", "warning",
+        static const char* levels[] = {"fatal",  "critical",    "error", "warning",
                                        "notice", "information", "debug", "trace"};
         if (std::find(std::begin(levels), std::end(levels), config.logLevel) == std::end(levels)) {
             logging->fail("level", "expected error, warning, information, debug or trace");
@@ -173,18 +173,18 @@ GatewayConfig loadGatewayConfig(const std::string &file, const std::vector<std::
 
     // Channel definitions: documents must live until ChannelSet::build has copied them.
     std::list<rapidjson::Document> channelDocuments;
-    std::vector<std::pair<std::string, const rapidjson::Value *>> definitions;
-    if (const rapidjson::Value *list = root.array("channels")) {
+    std::vector<std::pair<std::string, const rapidjson::Value*>> definitions;
+    if (const rapidjson::Value* list = root.array("channels")) {
         for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
-            const rapidjson::Value &entry = (*list)[i];
+            const rapidjson::Value& entry = (*list)[i];
             const std::string where = file + " (channels." + std::to_string(i) + ")";
             if (entry.IsObject()) {
                 definitions.emplace_back(where, &entry);
             } else if (entry.IsString()) {
                 std::vector<std::string> files;
                 collectChannelFiles(file, entry.GetString(), files, where);
-                for (const std::string &f : files) {
-                    rapidjson::Document &d = channelDocuments.emplace_back();
+                for (const std::string& f : files) {
+                    rapidjson::Document& d = channelDocuments.emplace_back();
                     core::parseConfigText(readText(f, "channel file"), f, d);
                     definitions.emplace_back(f, &d);
                 }
@@ -197,7 +197,7 @@ GatewayConfig loadGatewayConfig(const std::string &file, const std::vector<std::
     config.channels = routing::ChannelSet::build(definitions);
     root.finish();
 
-    for (const ListenerConfig &l : config.mllp) {
+    for (const ListenerConfig& l : config.mllp) {
         if (config.channels->find(l.channel) == nullptr) {
             throw core::ConfigError(file + ": mllp: listener '" + l.mllp.name +
                                     "' names channel '" + l.channel + "', which is not defined");

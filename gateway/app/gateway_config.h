@@ -38,10 +38,10 @@ struct GatewayConfig {
 /// Reads the configuration file, applies the `--set PATH=VALUE` overrides in order, reads
 /// the channel files it names, and validates everything. Any problem is a core::ConfigError
 /// naming the file, the dotted path and what is wrong (the caller exits with 2).
-GatewayConfig loadGatewayConfig(const std::string &file, const std::vector<std::string> &sets);
+GatewayConfig loadGatewayConfig(const std::string& file, const std::vector<std::string>& sets);
 
 /// Only the store part (for `hl7gw messages`, which must not need the listeners to be
 /// valid for this machine, but still rejects unknown keys).
-store::StoreConfig loadStoreConfig(const std::string &file, const std::vector<std::string> &sets);
+store::StoreConfig loadStoreConfig(const std::string& file, const std::vector<std::string>& sets);
 
 } // namespace hl7gw::app

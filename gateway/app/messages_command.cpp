@@ -18,7 +18,7 @@ namespace {
 
 // Bytes that are not UTF-8 (a GB18030 message) cannot go into JSON as they are; the raw
 // bytes stay available through `show`, and the JSON carries what the text is.
-std::string printable(const std::string &s)
+std::string printable(const std::string& s)
 {
     std::string out;
     out.reserve(s.size());
@@ -45,11 +45,11 @@ std::string printable(const std::string &s)
     return out;
 }
 
-void writeJsonLine(const store::MessageRecord &r, std::ostream &out)
+void writeJsonLine(const store::MessageRecord& r, std::ostream& out)
 {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    const auto str = [&](const char *key, const std::string &value) {
+    const auto str = [&](const char* key, const std::string& value) {
         w.Key(key);
         const std::string text = printable(value);
         w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
@@ -85,7 +85,7 @@ void writeJsonLine(const store::MessageRecord &r, std::ostream &out)
     out << buffer.GetString() << '\n';
 }
 
-void writeTextLine(const store::MessageRecord &r, std::ostream &out)
+void writeTextLine(const store::MessageRecord& r, std::ostream& out)
 {
     out << r.id << '\t' << core::formatIsoUtc(r.receivedAt) << '\t' << store::toString(r.direction)
         << '\t' << r.channel << '\t'
@@ -98,10 +98,10 @@ void writeTextLine(const store::MessageRecord &r, std::ostream &out)
 }
 
 // Segment ends (CR) as line ends, so the terminal shows one segment per line.
-std::string segmentsAsLines(const std::string &raw)
+std::string segmentsAsLines(const std::string& raw)
 {
     std::string s = raw;
-    for (char &c : s) {
+    for (char& c : s) {
         if (c == '\r') {
             c = '\n';
         }
@@ -112,7 +112,7 @@ std::string segmentsAsLines(const std::string &raw)
     return s;
 }
 
-bool readQuery(const MessagesCommandOptions &o, store::MessageQuery &q, std::ostream &err)
+bool readQuery(const MessagesCommandOptions& o, store::MessageQuery& q, std::ostream& err)
 {
     if (!o.state.empty()) {
         q.state = store::parseMessageState(o.state);
@@ -158,13 +158,13 @@ bool readQuery(const MessagesCommandOptions &o, store::MessageQuery &q, std::ost
     return true;
 }
 
-bool readId(const MessagesCommandOptions &o, store::MessageId &id, std::ostream &err)
+bool readId(const MessagesCommandOptions& o, store::MessageId& id, std::ostream& err)
 {
     if (o.arguments.size() != 1) {
         err << "hl7gw messages " << o.action << ": needs exactly one message ID\n";
         return false;
     }
-    char *end = nullptr;
+    char* end = nullptr;
     id = std::strtoll(o.arguments[0].c_str(), &end, 10);
     if (end == o.arguments[0].c_str() || *end != '\0' || id <= 0) {
         err << "hl7gw messages " << o.action << ": '" << o.arguments[0]
@@ -174,7 +174,7 @@ bool readId(const MessagesCommandOptions &o, store::MessageId &id, std::ostream 
     return true;
 }
 
-void show(const store::MessageRecord &r, store::MessageStore &store, std::ostream &out)
+void show(const store::MessageRecord& r, store::MessageStore& store, std::ostream& out)
 {
     writeTextLine(r, out);
     out << "raw (" << r.raw.size() << " bytes):\n" << segmentsAsLines(r.raw);
@@ -198,7 +198,7 @@ void show(const store::MessageRecord &r, store::MessageStore &store, std::ostrea
     if (r.direction == store::Direction::In) {
         const std::vector<store::MessageRecord> deliveries = store.deliveriesOf(r.id);
         out << "deliveries (" << deliveries.size() << "):\n";
-        for (const store::MessageRecord &d : deliveries) {
+        for (const store::MessageRecord& d : deliveries) {
             out << "  " << d.id << '\t' << d.destination << '\t' << store::toString(d.state)
                 << "\tattempts=" << d.attempts;
             if (!d.error.empty()) {
@@ -211,7 +211,7 @@ void show(const store::MessageRecord &r, store::MessageStore &store, std::ostrea
 
 } // namespace
 
-int runMessages(const MessagesCommandOptions &options, std::ostream &out, std::ostream &err)
+int runMessages(const MessagesCommandOptions& options, std::ostream& out, std::ostream& err)
 {
     if (options.config.empty()) {
         err << "hl7gw messages: --config FILE is required\n";
@@ -220,10 +220,10 @@ int runMessages(const MessagesCommandOptions &options, std::ostream &out, std::o
     store::MessageStorePtr store;
     try {
         store = store::openStore(loadStoreConfig(options.config, options.sets));
-    } catch (const core::ConfigError &e) {
+    } catch (const core::ConfigError& e) {
         err << "hl7gw messages: " << e.message() << '\n';
         return 2;
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         err << "hl7gw messages: cannot open the store: " << e.displayText() << '\n';
         return 1;
     }
@@ -237,7 +237,7 @@ int runMessages(const MessagesCommandOptions &options, std::ostream &out, std::o
                 out << store->count(query) << '\n';
                 return 0;
             }
-            for (const store::MessageRecord &r : store->list(query)) {
+            for (const store::MessageRecord& r : store->list(query)) {
                 if (options.json) {
                     writeJsonLine(r, out);
                 } else {
@@ -271,7 +271,7 @@ int runMessages(const MessagesCommandOptions &options, std::ostream &out, std::o
             }
             return 0;
         }
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         err << "hl7gw messages " << options.action << ": " << e.displayText() << '\n';
         return 1;
     }

@@ -33,6 +33,6 @@ struct MessagesCommandOptions {
 ///  count [filters]: one number
 /// Exit 0; 1 when the message does not exist or a filter value is wrong; 2 for usage and
 /// configuration errors.
-int runMessages(const MessagesCommandOptions &options, std::ostream &out, std::ostream &err);
+int runMessages(const MessagesCommandOptions& options, std::ostream& out, std::ostream& err);
 
 } // namespace hl7gw::app

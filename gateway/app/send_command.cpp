@@ -15,7 +15,7 @@ namespace hl7gw::app {
 namespace {
 
 // ERR-3.2 (v2.5+) or ERR-1.4.2 (before), per ERR segment.
-std::string errText(const hl7v2::Message &ack, hl7v2::TextDecoder &decoder)
+std::string errText(const hl7v2::Message& ack, hl7v2::TextDecoder& decoder)
 {
     std::string text;
     for (std::size_t n = 1;; ++n) {
@@ -40,7 +40,7 @@ std::string errText(const hl7v2::Message &ack, hl7v2::TextDecoder &decoder)
 
 } // namespace
 
-int runSend(const SendCommandOptions &options, std::ostream &out, std::ostream &err)
+int runSend(const SendCommandOptions& options, std::ostream& out, std::ostream& err)
 {
     std::string target = options.to;
     bool tls = options.tls;
@@ -56,7 +56,7 @@ int runSend(const SendCommandOptions &options, std::ostream &out, std::ostream &
     transport::MllpClientConfig config;
     try {
         config.to = transport::Endpoint::parse(target);
-    } catch (const core::ConfigError &e) {
+    } catch (const core::ConfigError& e) {
         err << "hl7gw send: --to: " << e.message() << '\n';
         return 2;
     }
@@ -77,11 +77,11 @@ int runSend(const SendCommandOptions &options, std::ostream &out, std::ostream &
     const hl7v2::Er7Parser parser;
     hl7v2::TextDecoder decoder;
     bool allAccepted = true;
-    for (const std::string &name : options.inputs) {
+    for (const std::string& name : options.inputs) {
         std::unique_ptr<InputFile> input;
         try {
             input = std::make_unique<InputFile>(name);
-        } catch (const core::IoError &e) {
+        } catch (const core::IoError& e) {
             err << "hl7gw send: " << e.message() << '\n';
             return 1;
         }
@@ -113,7 +113,7 @@ int runSend(const SendCommandOptions &options, std::ostream &out, std::ostream &
             std::string answer;
             try {
                 answer = client.exchange(message);
-            } catch (const Poco::Exception &e) {
+            } catch (const Poco::Exception& e) {
                 err << "hl7gw send: " << where << ": " << e.displayText() << '\n';
                 out << where << "\t\t\tno answer\n";
                 allAccepted = false;

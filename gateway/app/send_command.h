@@ -21,6 +21,6 @@ struct SendCommandOptions {
 /// `FILE:N TAB MSA-1 TAB MSA-2 TAB ERR text` (the ERR texts joined with "; ").
 /// Exit 0 when every answer was AA or CA; 1 when any was not, had no answer or could not be
 /// sent (the reason on stderr); 2 for usage errors.
-int runSend(const SendCommandOptions &options, std::ostream &out, std::ostream &err);
+int runSend(const SendCommandOptions& options, std::ostream& out, std::ostream& err);
 
 } // namespace hl7gw::app

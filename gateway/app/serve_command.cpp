@@ -21,29 +21,29 @@ namespace hl7gw::app {
 
 namespace {
 
-Poco::Logger &logger()
+Poco::Logger& logger()
 {
-    static Poco::Logger &l = Poco::Logger::get("hl7gw.app");
+    static Poco::Logger& l = Poco::Logger::get("hl7gw.app");
     return l;
 }
 
-void addCollectors(core::MetricsRegistry &metrics, store::MessageStore &store,
-                   const std::vector<std::unique_ptr<transport::MllpServer>> &servers,
-                   const core::Clock &clock)
+void addCollectors(core::MetricsRegistry& metrics, store::MessageStore& store,
+                   const std::vector<std::unique_ptr<transport::MllpServer>>& servers,
+                   const core::Clock& clock)
 {
-    metrics.addCollector([&store, &clock](std::string &out) {
+    metrics.addCollector([&store, &clock](std::string& out) {
         const std::vector<store::DestinationDepth> depths = store.queueDepths();
         const std::int64_t now = clock.nowMicros();
         out += "# HELP hl7gw_queue_depth Queue entries waiting for delivery, by destination\n"
                "# TYPE hl7gw_queue_depth gauge\n";
-        for (const store::DestinationDepth &d : depths) {
+        for (const store::DestinationDepth& d : depths) {
             out += "hl7gw_queue_depth{destination=\"" +
                    core::MetricsRegistry::escapeLabel(d.destination) + "\"} " +
                    std::to_string(d.queued) + '\n';
         }
         out += "# HELP hl7gw_queue_oldest_age_seconds Age of the oldest waiting entry\n"
                "# TYPE hl7gw_queue_oldest_age_seconds gauge\n";
-        for (const store::DestinationDepth &d : depths) {
+        for (const store::DestinationDepth& d : depths) {
             const double age =
                 d.oldestQueuedAt == 0 ? 0.0 : static_cast<double>(now - d.oldestQueuedAt) / 1e6;
             out += "hl7gw_queue_oldest_age_seconds{destination=\"" +
@@ -52,23 +52,23 @@ void addCollectors(core::MetricsRegistry &metrics, store::MessageStore &store,
         }
         out += "# HELP hl7gw_queue_dead Entries parked as dead, by destination\n"
                "# TYPE hl7gw_queue_dead gauge\n";
-        for (const store::DestinationDepth &d : depths) {
+        for (const store::DestinationDepth& d : depths) {
             out += "hl7gw_queue_dead{destination=\"" +
                    core::MetricsRegistry::escapeLabel(d.destination) + "\"} " +
                    std::to_string(d.dead) + '\n';
         }
     });
-    metrics.addCollector([&servers](std::string &out) {
+    metrics.addCollector([&servers](std::string& out) {
         out += "# HELP hl7gw_mllp_connections_open Open MLLP connections, by listener\n"
                "# TYPE hl7gw_mllp_connections_open gauge\n";
-        for (const auto &s : servers) {
+        for (const auto& s : servers) {
             out += "hl7gw_mllp_connections_open{listener=\"" +
                    core::MetricsRegistry::escapeLabel(s->config().name) + "\"} " +
                    std::to_string(s->stats().connectionsOpen.load()) + '\n';
         }
-        const auto counter = [&](const char *name, const char *help, auto field) {
+        const auto counter = [&](const char* name, const char* help, auto field) {
             out += std::string("# HELP ") + name + ' ' + help + "\n# TYPE " + name + " counter\n";
-            for (const auto &s : servers) {
+            for (const auto& s : servers) {
                 out += std::string(name) + "{listener=\"" +
                        core::MetricsRegistry::escapeLabel(s->config().name) + "\"} " +
                        std::to_string((s->stats().*field).load()) + '\n';
@@ -92,8 +92,8 @@ void addCollectors(core::MetricsRegistry &metrics, store::MessageStore &store,
 // Prunes delivered messages on its own thread, so that the store stays bounded.
 class RetentionTask {
   public:
-    RetentionTask(store::MessageStore &store, const RetentionConfig &config,
-                  core::MetricsRegistry &metrics)
+    RetentionTask(store::MessageStore& store, const RetentionConfig& config,
+                  core::MetricsRegistry& metrics)
         : store_(store), config_(config),
           pruned_(metrics.counter("hl7gw_store_pruned_rows_total",
                                   "Rows deleted by retention (delivered messages past their age)"))
@@ -120,7 +120,7 @@ class RetentionTask {
                                              static_cast<long long>(rows),
                                              static_cast<long long>(config_.days));
                     }
-                } catch (const Poco::Exception &e) {
+                } catch (const Poco::Exception& e) {
                     logger().warning("retention: prune failed, will retry: %s", e.displayText());
                 }
                 lock.lock();
@@ -143,22 +143,22 @@ class RetentionTask {
     }
 
   private:
-    store::MessageStore &store_;
+    store::MessageStore& store_;
     RetentionConfig config_;
-    core::Counter &pruned_;
+    core::Counter& pruned_;
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
     std::thread thread_;
 };
 
-std::string startLine(const GatewayConfig &config,
-                      const std::vector<std::unique_ptr<transport::MllpServer>> &servers,
-                      const console::HttpServer &http, const store::MessageStore &store)
+std::string startLine(const GatewayConfig& config,
+                      const std::vector<std::unique_ptr<transport::MllpServer>>& servers,
+                      const console::HttpServer& http, const store::MessageStore& store)
 {
     std::string line = "hl7gw " HL7GW_VERSION " listening:";
     for (std::size_t i = 0; i < servers.size(); ++i) {
-        const transport::MllpListenerConfig &c = servers[i]->config();
+        const transport::MllpListenerConfig& c = servers[i]->config();
         line += std::string(i == 0 ? " " : ", ") + (c.tls ? "mllps " : "mllp ") + c.name + ' ' +
                 transport::Endpoint{c.listen.host, servers[i]->port()}.toString() + " -> channel " +
                 config.mllp[i].channel;
@@ -175,12 +175,12 @@ std::string startLine(const GatewayConfig &config,
 
 } // namespace
 
-int runServe(const ServeCommandOptions &options)
+int runServe(const ServeCommandOptions& options)
 {
     GatewayConfig config;
     try {
         config = loadGatewayConfig(options.config, options.sets);
-    } catch (const core::ConfigError &e) {
+    } catch (const core::ConfigError& e) {
         std::cerr << "hl7gw serve: " << e.message() << '\n';
         return 2;
     }
@@ -196,15 +196,15 @@ int runServe(const ServeCommandOptions &options)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     transport::initializeTransport();
-    const core::Clock &clock = core::SystemClock::instance();
+    const core::Clock& clock = core::SystemClock::instance();
     core::MetricsRegistry metrics;
     store::MessageStorePtr store;
     try {
         store = store::openStore(config.store);
-    } catch (const core::ConfigError &e) {
+    } catch (const core::ConfigError& e) {
         std::cerr << "hl7gw serve: " << config.file << ": store.url: " << e.message() << '\n';
         return 2;
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         logger().fatal("cannot open the store %s: %s", config.store.url, e.displayText());
         return 1;
     }
@@ -212,20 +212,20 @@ int runServe(const ServeCommandOptions &options)
     auto engine =
         std::make_unique<routing::Engine>(*store, metrics, clock, config.channels, config.nodeId);
     std::vector<std::unique_ptr<transport::MllpServer>> servers;
-    for (const ListenerConfig &l : config.mllp) {
+    for (const ListenerConfig& l : config.mllp) {
         const std::string channel = l.channel;
-        routing::Engine *e = engine.get();
+        routing::Engine* e = engine.get();
         servers.push_back(std::make_unique<transport::MllpServer>(
-            l.mllp, [e, channel](std::string_view message, const transport::ConnectionInfo &c) {
+            l.mllp, [e, channel](std::string_view message, const transport::ConnectionInfo& c) {
                 return e->receiver().receive(message, channel, c.peer).ack;
             }));
     }
-    routing::Engine *enginePtr = engine.get();
+    routing::Engine* enginePtr = engine.get();
     console::HttpServer http(config.http, *store, metrics,
-                             [enginePtr](std::string_view body, const std::string &channel,
-                                         const std::string &peer, std::string &ack, bool &stored) {
+                             [enginePtr](std::string_view body, const std::string& channel,
+                                         const std::string& peer, std::string& ack, bool& stored) {
                                  const routing::ChannelSetPtr channels = enginePtr->snapshot();
-                                 const routing::Channel *c = channels->find(channel);
+                                 const routing::Channel* c = channels->find(channel);
                                  if (c == nullptr || !c->httpSource) {
                                      return false;
                                  }
@@ -240,13 +240,13 @@ int runServe(const ServeCommandOptions &options)
 
     try {
         engine->start();
-        for (auto &s : servers) {
+        for (auto& s : servers) {
             s->start();
         }
         http.start();
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         logger().fatal("cannot start: %s", e.displayText());
-        for (auto &s : servers) {
+        for (auto& s : servers) {
             s->stop();
         }
         engine->stop();
@@ -264,7 +264,7 @@ int runServe(const ServeCommandOptions &options)
             try {
                 GatewayConfig next = loadGatewayConfig(options.config, options.sets);
                 engine->reload(next.channels);
-            } catch (const core::ConfigError &e) {
+            } catch (const core::ConfigError& e) {
                 logger().error("reload refused, the running channels stay: %s", e.message());
             }
             continue;
@@ -274,7 +274,7 @@ int runServe(const ServeCommandOptions &options)
     }
     // Listeners first, so that nothing new arrives; each open connection's message in hand is
     // still stored and answered. Then routing and deliveries finish what they hold.
-    for (auto &s : servers) {
+    for (auto& s : servers) {
         s->stop();
     }
     http.stop();

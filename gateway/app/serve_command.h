@@ -16,6 +16,6 @@ struct ServeCommandOptions {
 /// (listeners and store stay; a broken file keeps the old channels and logs why), SIGTERM
 /// or SIGINT drains (no new connections, in-flight messages answered, deliveries in hand
 /// finished) and exits 0. Exit 1 when the store or a listener cannot be opened.
-int runServe(const ServeCommandOptions &options);
+int runServe(const ServeCommandOptions& options);
 
 } // namespace hl7gw::app

@@ -21,8 +21,8 @@ using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-void sendText(HTTPServerResponse &response, HTTPResponse::HTTPStatus status,
-              const std::string &contentType, const std::string &body)
+void sendText(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
+              const std::string& contentType, const std::string& body)
 {
     response.setStatus(status);
     response.setContentType(contentType);
@@ -32,25 +32,25 @@ void sendText(HTTPServerResponse &response, HTTPResponse::HTTPStatus status,
 
 struct Shared {
     HttpServerConfig config;
-    store::MessageStore &store;
-    core::MetricsRegistry &metrics;
+    store::MessageStore& store;
+    core::MetricsRegistry& metrics;
     HttpMessageFn onMessage;
 };
 
 class Handler : public Poco::Net::HTTPRequestHandler {
   public:
-    explicit Handler(Shared &shared) : shared_(shared) {}
+    explicit Handler(Shared& shared) : shared_(shared) {}
 
-    void handleRequest(HTTPServerRequest &request, HTTPServerResponse &response) override
+    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override
     {
-        const std::string &uri = request.getURI();
+        const std::string& uri = request.getURI();
         const std::string path = uri.substr(0, uri.find('?'));
         const bool get = request.getMethod() == "GET" || request.getMethod() == "HEAD";
         if (path == "/healthz" && get) {
             try {
                 shared_.store.ping();
                 sendText(response, HTTPResponse::HTTP_OK, "text/plain", "ok\n");
-            } catch (const Poco::Exception &e) {
+            } catch (const Poco::Exception& e) {
                 sendText(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "text/plain",
                          "store unavailable\n");
             }
@@ -75,8 +75,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     }
 
   private:
-    void handleMessage(HTTPServerRequest &request, HTTPServerResponse &response,
-                       const std::string &channel)
+    void handleMessage(HTTPServerRequest& request, HTTPServerResponse& response,
+                       const std::string& channel)
     {
         if (request.hasContentLength() &&
             request.getContentLength64() > static_cast<Poco::Int64>(shared_.config.maxBodyBytes)) {
@@ -89,7 +89,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                          ? static_cast<std::size_t>(request.getContentLength64())
                          : 4096);
         char buf[8192];
-        std::istream &in = request.stream();
+        std::istream& in = request.stream();
         while (in.read(buf, sizeof buf) || in.gcount() > 0) {
             body.append(buf, static_cast<std::size_t>(in.gcount()));
             if (body.size() > shared_.config.maxBodyBytes) {
@@ -110,26 +110,26 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                  "x-application/hl7-v2+er7", ack);
     }
 
-    Shared &shared_;
+    Shared& shared_;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
   public:
-    explicit Factory(Shared &shared) : shared_(shared) {}
-    Poco::Net::HTTPRequestHandler *createRequestHandler(const HTTPServerRequest &) override
+    explicit Factory(Shared& shared) : shared_(shared) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override
     {
         return new Handler(shared_);
     }
 
   private:
-    Shared &shared_;
+    Shared& shared_;
 };
 
 } // namespace
 
 class HttpServer::Impl {
   public:
-    Impl(HttpServerConfig config, store::MessageStore &store, core::MetricsRegistry &metrics,
+    Impl(HttpServerConfig config, store::MessageStore& store, core::MetricsRegistry& metrics,
          HttpMessageFn onMessage)
         : shared_{std::move(config), store, metrics, std::move(onMessage)}
     {
@@ -140,8 +140,8 @@ class HttpServer::Impl {
     std::uint16_t port_ = 0;
 };
 
-HttpServer::HttpServer(HttpServerConfig config, store::MessageStore &store,
-                       core::MetricsRegistry &metrics, HttpMessageFn onMessage)
+HttpServer::HttpServer(HttpServerConfig config, store::MessageStore& store,
+                       core::MetricsRegistry& metrics, HttpMessageFn onMessage)
     : impl_(std::make_unique<Impl>(std::move(config), store, metrics, std::move(onMessage)))
 {
 }
@@ -153,17 +153,17 @@ HttpServer::~HttpServer()
 
 void HttpServer::start()
 {
-    const transport::Endpoint &listen = impl_->shared_.config.listen;
+    const transport::Endpoint& listen = impl_->shared_.config.listen;
     Poco::Net::ServerSocket socket;
     try {
         socket.bind(Poco::Net::SocketAddress(listen.host, listen.port), true);
         socket.listen(128);
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         throw transport::TransportError("cannot listen for HTTP on " + listen.toString() + ": " +
                                         e.displayText());
     }
     impl_->port_ = socket.address().port();
-    auto *params = new Poco::Net::HTTPServerParams;
+    auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(impl_->shared_.config.maxThreads);
     params->setKeepAlive(true);
     impl_->server_ =

@@ -19,8 +19,8 @@ struct HttpServerConfig {
 
 /// Hands an HL7 v2 message posted to /hl7/<channel> to the engine. Returns false when the
 /// channel takes no HTTP messages (404); otherwise fills the ACK and whether it was stored.
-using HttpMessageFn = std::function<bool(std::string_view body, const std::string &channel,
-                                         const std::string &peer, std::string &ack, bool &stored)>;
+using HttpMessageFn = std::function<bool(std::string_view body, const std::string& channel,
+                                         const std::string& peer, std::string& ack, bool& stored)>;
 
 /// The gateway's HTTP listener (POCO HTTPServer, keep-alive): `/healthz` (200 "ok" when the
 /// store answers, 503 otherwise), `/metrics` (Prometheus text), and `POST /hl7/<channel>`
@@ -28,7 +28,7 @@ using HttpMessageFn = std::function<bool(std::string_view body, const std::strin
 /// sender retries). The FHIR server and the console mount here in later issues.
 class HttpServer {
   public:
-    HttpServer(HttpServerConfig config, store::MessageStore &store, core::MetricsRegistry &metrics,
+    HttpServer(HttpServerConfig config, store::MessageStore& store, core::MetricsRegistry& metrics,
                HttpMessageFn onMessage);
     ~HttpServer();
 

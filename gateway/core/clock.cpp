@@ -32,7 +32,7 @@ std::string formatHl7Timestamp(std::int64_t micros, int offsetMinutes)
     return buf;
 }
 
-bool parseIsoTime(const std::string &text, std::int64_t &micros)
+bool parseIsoTime(const std::string& text, std::int64_t& micros)
 {
     std::string s = text;
     if (s.size() > 10 && s[10] == ' ') {
@@ -43,7 +43,7 @@ bool parseIsoTime(const std::string &text, std::int64_t &micros)
     const std::string formats[] = {Poco::DateTimeFormat::ISO8601_FRAC_FORMAT,
                                    Poco::DateTimeFormat::ISO8601_FORMAT, "%Y-%m-%dT%H:%M:%S",
                                    "%Y-%m-%d"};
-    for (const std::string &format : formats) {
+    for (const std::string& format : formats) {
         if (Poco::DateTimeParser::tryParse(format, s, parsed, tzd)) {
             micros =
                 parsed.timestamp().epochMicroseconds() - static_cast<std::int64_t>(tzd) * 1'000'000;

@@ -23,7 +23,7 @@ class SystemClock : public Clock {
                    std::chrono::system_clock::now().time_since_epoch())
             .count();
     }
-    static const SystemClock &instance()
+    static const SystemClock& instance()
     {
         static const SystemClock clock;
         return clock;
@@ -36,6 +36,6 @@ std::string formatIsoUtc(std::int64_t micros);
 std::string formatHl7Timestamp(std::int64_t micros, int offsetMinutes);
 /// Reads "2026-12-01", "2026-12-01T19:23:36Z", "2026-12-01T19:23:36+08:00" (or with a
 /// space for T, with fractions); returns false when the text is none of these.
-bool parseIsoTime(const std::string &text, std::int64_t &micros);
+bool parseIsoTime(const std::string& text, std::int64_t& micros);
 
 } // namespace hl7gw::core

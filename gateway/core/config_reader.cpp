@@ -8,7 +8,7 @@ namespace hl7gw::core {
 
 namespace {
 
-std::string join(const std::string &path, std::string_view key)
+std::string join(const std::string& path, std::string_view key)
 {
     if (path.empty()) {
         return std::string(key);
@@ -16,7 +16,7 @@ std::string join(const std::string &path, std::string_view key)
     return path + '.' + std::string(key);
 }
 
-const char *typeName(const rapidjson::Value &v)
+const char* typeName(const rapidjson::Value& v)
 {
     if (v.IsNull()) {
         return "null";
@@ -51,7 +51,7 @@ bool isIndex(std::string_view part)
 
 } // namespace
 
-ConfigReader::ConfigReader(const rapidjson::Value &value, std::string where, std::string path)
+ConfigReader::ConfigReader(const rapidjson::Value& value, std::string where, std::string path)
     : value_(value), where_(std::move(where)), path_(std::move(path))
 {
     if (!value_.IsObject()) {
@@ -60,7 +60,7 @@ ConfigReader::ConfigReader(const rapidjson::Value &value, std::string where, std
     }
 }
 
-ConfigReader ConfigReader::root(const rapidjson::Value &value, std::string where)
+ConfigReader ConfigReader::root(const rapidjson::Value& value, std::string where)
 {
     return ConfigReader(value, std::move(where), "");
 }
@@ -70,7 +70,7 @@ std::string ConfigReader::at(std::string_view key) const
     return where_ + ": " + join(path_, key) + ": ";
 }
 
-void ConfigReader::fail(std::string_view key, const std::string &what) const
+void ConfigReader::fail(std::string_view key, const std::string& what) const
 {
     throw ConfigError(at(key) + what);
 }
@@ -80,7 +80,7 @@ bool ConfigReader::has(std::string_view key) const
     return value_.FindMember(rapidjson::StringRef(key.data(), key.size())) != value_.MemberEnd();
 }
 
-const rapidjson::Value *ConfigReader::member(std::string_view key)
+const rapidjson::Value* ConfigReader::member(std::string_view key)
 {
     used_.emplace(key);
     const auto it = value_.FindMember(rapidjson::StringRef(key.data(), key.size()));
@@ -89,7 +89,7 @@ const rapidjson::Value *ConfigReader::member(std::string_view key)
 
 std::string ConfigReader::string(std::string_view key, std::string fallback)
 {
-    const rapidjson::Value *v = member(key);
+    const rapidjson::Value* v = member(key);
     if (v == nullptr) {
         return fallback;
     }
@@ -114,7 +114,7 @@ std::string ConfigReader::requiredString(std::string_view key)
 std::int64_t ConfigReader::integer(std::string_view key, std::int64_t fallback, std::int64_t min,
                                    std::int64_t max)
 {
-    const rapidjson::Value *v = member(key);
+    const rapidjson::Value* v = member(key);
     if (v == nullptr) {
         return fallback;
     }
@@ -131,7 +131,7 @@ std::int64_t ConfigReader::integer(std::string_view key, std::int64_t fallback, 
 
 bool ConfigReader::boolean(std::string_view key, bool fallback)
 {
-    const rapidjson::Value *v = member(key);
+    const rapidjson::Value* v = member(key);
     if (v == nullptr) {
         return fallback;
     }
@@ -143,7 +143,7 @@ bool ConfigReader::boolean(std::string_view key, bool fallback)
 
 std::vector<std::string> ConfigReader::strings(std::string_view key)
 {
-    const rapidjson::Value *v = member(key);
+    const rapidjson::Value* v = member(key);
     std::vector<std::string> out;
     if (v == nullptr) {
         return out;
@@ -152,7 +152,7 @@ std::vector<std::string> ConfigReader::strings(std::string_view key)
         fail(key, std::string("expected an array of strings, found ") + typeName(*v));
     }
     for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
-        const rapidjson::Value &e = (*v)[i];
+        const rapidjson::Value& e = (*v)[i];
         if (!e.IsString()) {
             fail(std::string(key) + '.' + std::to_string(i),
                  std::string("expected a string, found ") + typeName(e));
@@ -164,30 +164,30 @@ std::vector<std::string> ConfigReader::strings(std::string_view key)
 
 std::optional<ConfigReader> ConfigReader::object(std::string_view key)
 {
-    const rapidjson::Value *v = member(key);
+    const rapidjson::Value* v = member(key);
     if (v == nullptr) {
         return std::nullopt;
     }
     return ConfigReader(*v, where_, join(path_, key));
 }
 
-const rapidjson::Value *ConfigReader::array(std::string_view key)
+const rapidjson::Value* ConfigReader::array(std::string_view key)
 {
-    const rapidjson::Value *v = member(key);
+    const rapidjson::Value* v = member(key);
     if (v != nullptr && !v->IsArray()) {
         fail(key, std::string("expected an array, found ") + typeName(*v));
     }
     return v;
 }
 
-ConfigReader ConfigReader::element(const rapidjson::Value &arrayValue, std::string_view key,
+ConfigReader ConfigReader::element(const rapidjson::Value& arrayValue, std::string_view key,
                                    std::size_t index) const
 {
     return ConfigReader(arrayValue[static_cast<rapidjson::SizeType>(index)], where_,
                         join(path_, key) + '.' + std::to_string(index));
 }
 
-const rapidjson::Value *ConfigReader::raw(std::string_view key)
+const rapidjson::Value* ConfigReader::raw(std::string_view key)
 {
     return member(key);
 }
@@ -202,7 +202,7 @@ void ConfigReader::finish() const
     }
 }
 
-void parseConfigText(const std::string &text, const std::string &where, rapidjson::Document &out)
+void parseConfigText(const std::string& text, const std::string& where, rapidjson::Document& out)
 {
     out.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag>(text.data(),
                                                                                    text.size());
@@ -224,7 +224,7 @@ void parseConfigText(const std::string &text, const std::string &where, rapidjso
                       rapidjson::GetParseError_En(out.GetParseError()));
 }
 
-void applyOverride(rapidjson::Document &document, const std::string &assignment)
+void applyOverride(rapidjson::Document& document, const std::string& assignment)
 {
     const std::size_t eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -232,7 +232,7 @@ void applyOverride(rapidjson::Document &document, const std::string &assignment)
     }
     const std::string path = assignment.substr(0, eq);
     const std::string text = assignment.substr(eq + 1);
-    auto &alloc = document.GetAllocator();
+    auto& alloc = document.GetAllocator();
 
     rapidjson::Value value;
     {
@@ -248,7 +248,7 @@ void applyOverride(rapidjson::Document &document, const std::string &assignment)
     if (!document.IsObject()) {
         document.SetObject();
     }
-    rapidjson::Value *node = &document;
+    rapidjson::Value* node = &document;
     std::size_t start = 0;
     while (true) {
         const std::size_t dot = path.find('.', start);
@@ -257,7 +257,7 @@ void applyOverride(rapidjson::Document &document, const std::string &assignment)
         if (part.empty()) {
             throw ConfigError("--set " + path + ": empty part in the path");
         }
-        rapidjson::Value *next = nullptr;
+        rapidjson::Value* next = nullptr;
         if (node->IsArray() && isIndex(part)) {
             const std::size_t index = std::strtoul(part.c_str(), nullptr, 10);
             if (index > node->Size()) {

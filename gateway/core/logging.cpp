@@ -10,7 +10,7 @@
 
 namespace hl7gw::core {
 
-void configureLogging(const std::string &level)
+void configureLogging(const std::string& level)
 {
     Poco::AutoPtr<Poco::PatternFormatter> formatter(
         new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));

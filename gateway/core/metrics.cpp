@@ -48,9 +48,9 @@ namespace {
 
 // The series of `labels` in one family's map of a metric kind, made on first use.
 template <typename T, typename... Args>
-T &series(std::map<std::string, std::unique_ptr<T>> &map, const Labels &labels, Args &&...args)
+T& series(std::map<std::string, std::unique_ptr<T>>& map, const Labels& labels, Args&&... args)
 {
-    auto &slot = map[MetricsRegistry::formatLabels(labels)];
+    auto& slot = map[MetricsRegistry::formatLabels(labels)];
     if (!slot) {
         slot = std::make_unique<T>(std::forward<Args>(args)...);
     }
@@ -59,43 +59,43 @@ T &series(std::map<std::string, std::unique_ptr<T>> &map, const Labels &labels, 
 
 } // namespace
 
-MetricsRegistry::Family &MetricsRegistry::family(const std::string &name, const std::string &help,
-                                                 const char *type)
+MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const std::string& help,
+                                                 const char* type)
 {
-    Family &f = families_[name];
+    Family& f = families_[name];
     f.help = help;
     f.type = type;
     return f;
 }
 
-Counter &MetricsRegistry::counter(const std::string &name, const std::string &help,
-                                  const Labels &labels)
+Counter& MetricsRegistry::counter(const std::string& name, const std::string& help,
+                                  const Labels& labels)
 {
     std::lock_guard lock(mutex_);
     return series(family(name, help, "counter").counters, labels);
 }
 
-Gauge &MetricsRegistry::gauge(const std::string &name, const std::string &help,
-                              const Labels &labels)
+Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
+                              const Labels& labels)
 {
     std::lock_guard lock(mutex_);
     return series(family(name, help, "gauge").gauges, labels);
 }
 
-Histogram &MetricsRegistry::histogram(const std::string &name, const std::string &help,
-                                      const std::vector<double> &bounds, const Labels &labels)
+Histogram& MetricsRegistry::histogram(const std::string& name, const std::string& help,
+                                      const std::vector<double>& bounds, const Labels& labels)
 {
     std::lock_guard lock(mutex_);
     return series(family(name, help, "histogram").histograms, labels, bounds);
 }
 
-void MetricsRegistry::addCollector(std::function<void(std::string &)> collector)
+void MetricsRegistry::addCollector(std::function<void(std::string&)> collector)
 {
     std::lock_guard lock(mutex_);
     collectors_.push_back(std::move(collector));
 }
 
-std::string MetricsRegistry::escapeLabel(const std::string &value)
+std::string MetricsRegistry::escapeLabel(const std::string& value)
 {
     std::string out;
     out.reserve(value.size());
@@ -113,7 +113,7 @@ std::string MetricsRegistry::escapeLabel(const std::string &value)
     return out;
 }
 
-std::string MetricsRegistry::formatLabels(const Labels &labels)
+std::string MetricsRegistry::formatLabels(const Labels& labels)
 {
     if (labels.empty()) {
         return {};
@@ -142,7 +142,7 @@ std::string number(double v)
 }
 
 // Adds `le` to an already formatted label set, as the histogram buckets need.
-std::string withLe(const std::string &labels, const std::string &le)
+std::string withLe(const std::string& labels, const std::string& le)
 {
     if (labels.empty()) {
         return "{le=\"" + le + "\"}";
@@ -155,19 +155,19 @@ std::string withLe(const std::string &labels, const std::string &le)
 std::string MetricsRegistry::render() const
 {
     std::string out;
-    std::vector<std::function<void(std::string &)>> collectors;
+    std::vector<std::function<void(std::string&)>> collectors;
     {
         std::lock_guard lock(mutex_);
-        for (const auto &[name, family] : families_) {
+        for (const auto& [name, family] : families_) {
             out += "# HELP " + name + ' ' + family.help + '\n';
             out += "# TYPE " + name + ' ' + family.type + '\n';
-            for (const auto &[labels, c] : family.counters) {
+            for (const auto& [labels, c] : family.counters) {
                 out += name + labels + ' ' + std::to_string(c->value()) + '\n';
             }
-            for (const auto &[labels, g] : family.gauges) {
+            for (const auto& [labels, g] : family.gauges) {
                 out += name + labels + ' ' + std::to_string(g->value()) + '\n';
             }
-            for (const auto &[labels, h] : family.histograms) {
+            for (const auto& [labels, h] : family.histograms) {
                 const std::vector<std::uint64_t> counts = h->bucketCounts();
                 std::uint64_t cumulative = 0;
                 for (std::size_t i = 0; i < h->bounds().size(); ++i) {
@@ -184,7 +184,7 @@ std::string MetricsRegistry::render() const
         }
         collectors = collectors_;
     }
-    for (const auto &collect : collectors) {
+    for (const auto& collect : collectors) {
         std::string part;
         try {
             collect(part);

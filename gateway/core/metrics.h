@@ -43,7 +43,7 @@ class Histogram {
     explicit Histogram(std::vector<double> bounds);
     void observe(double seconds);
 
-    const std::vector<double> &bounds() const { return bounds_; }
+    const std::vector<double>& bounds() const { return bounds_; }
     /// Per-bucket counts (not cumulative), one more than bounds (the +Inf bucket).
     std::vector<std::uint64_t> bucketCounts() const;
     double sum() const;
@@ -63,20 +63,20 @@ class Histogram {
 /// Thread-safe.
 class MetricsRegistry {
   public:
-    Counter &counter(const std::string &name, const std::string &help, const Labels &labels = {});
-    Gauge &gauge(const std::string &name, const std::string &help, const Labels &labels = {});
-    Histogram &histogram(const std::string &name, const std::string &help,
-                         const std::vector<double> &bounds, const Labels &labels = {});
+    Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
+    Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
+    Histogram& histogram(const std::string& name, const std::string& help,
+                         const std::vector<double>& bounds, const Labels& labels = {});
 
     /// Appends text lines (with their own # HELP / # TYPE) at render time. A collector that
     /// throws is skipped and counted in hl7gw_metrics_collector_errors_total.
-    void addCollector(std::function<void(std::string &out)> collector);
+    void addCollector(std::function<void(std::string& out)> collector);
 
     std::string render() const;
 
     /// Escapes a label value for the text format (backslash, double quote, newline).
-    static std::string escapeLabel(const std::string &value);
-    static std::string formatLabels(const Labels &labels);
+    static std::string escapeLabel(const std::string& value);
+    static std::string formatLabels(const Labels& labels);
 
   private:
     struct Family {
@@ -87,11 +87,11 @@ class MetricsRegistry {
         std::map<std::string, std::unique_ptr<Histogram>> histograms;
     };
 
-    Family &family(const std::string &name, const std::string &help, const char *type);
+    Family& family(const std::string& name, const std::string& help, const char* type);
 
     mutable std::mutex mutex_;
     std::map<std::string, Family> families_;
-    std::vector<std::function<void(std::string &)>> collectors_;
+    std::vector<std::function<void(std::string&)>> collectors_;
     mutable Counter collectorErrors_;
 };
 

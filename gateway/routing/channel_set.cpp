@@ -7,7 +7,7 @@ namespace hl7gw::routing {
 
 namespace {
 
-AckPolicy readAckPolicy(core::ConfigReader &config)
+AckPolicy readAckPolicy(core::ConfigReader& config)
 {
     const std::string mode = config.string("ack_mode", "standard");
     if (mode == "standard") {
@@ -22,10 +22,10 @@ AckPolicy readAckPolicy(core::ConfigReader &config)
     config.fail("ack_mode", "expected standard, original or enhanced, found '" + mode + "'");
 }
 
-std::vector<FilterPtr> readFilters(core::ConfigReader &config, const StageRegistry &registry)
+std::vector<FilterPtr> readFilters(core::ConfigReader& config, const StageRegistry& registry)
 {
     std::vector<FilterPtr> filters;
-    if (const rapidjson::Value *list = config.array("filters")) {
+    if (const rapidjson::Value* list = config.array("filters")) {
         for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
             core::ConfigReader item = config.element(*list, "filters", i);
             filters.push_back(registry.makeFilter(item));
@@ -35,7 +35,7 @@ std::vector<FilterPtr> readFilters(core::ConfigReader &config, const StageRegist
     return filters;
 }
 
-DestinationConfig readDestination(core::ConfigReader &config, const StageRegistry &registry)
+DestinationConfig readDestination(core::ConfigReader& config, const StageRegistry& registry)
 {
     DestinationConfig d;
     d.name = config.requiredString("name");
@@ -64,9 +64,9 @@ DestinationConfig readDestination(core::ConfigReader &config, const StageRegistr
     return d;
 }
 
-ChannelPtr readChannel(const std::string &where, const rapidjson::Value &value)
+ChannelPtr readChannel(const std::string& where, const rapidjson::Value& value)
 {
-    const StageRegistry &registry = StageRegistry::builtin();
+    const StageRegistry& registry = StageRegistry::builtin();
     core::ConfigReader config = core::ConfigReader::root(value, where);
     auto channel = std::make_shared<Channel>();
     channel->file = where;
@@ -88,7 +88,7 @@ ChannelPtr readChannel(const std::string &where, const rapidjson::Value &value)
     }
     channel->utcOffsetMinutes =
         static_cast<int>(config.integer("utc_offset_minutes", 480, -14 * 60, 14 * 60));
-    if (const rapidjson::Value *sources = config.array("sources")) {
+    if (const rapidjson::Value* sources = config.array("sources")) {
         for (rapidjson::SizeType i = 0; i < sources->Size(); ++i) {
             core::ConfigReader source = config.element(*sources, "sources", i);
             const std::string type = source.requiredString("type");
@@ -110,14 +110,14 @@ ChannelPtr readChannel(const std::string &where, const rapidjson::Value &value)
         }
     }
     channel->filters = readFilters(config, registry);
-    if (const rapidjson::Value *list = config.array("transforms")) {
+    if (const rapidjson::Value* list = config.array("transforms")) {
         for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
             core::ConfigReader item = config.element(*list, "transforms", i);
             channel->transforms.push_back(registry.makeTransform(item));
             item.finish();
         }
     }
-    if (const rapidjson::Value *list = config.array("destinations")) {
+    if (const rapidjson::Value* list = config.array("destinations")) {
         for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
             core::ConfigReader item = config.element(*list, "destinations", i);
             channel->destinations.push_back(readDestination(item, registry));
@@ -131,18 +131,18 @@ ChannelPtr readChannel(const std::string &where, const rapidjson::Value &value)
 } // namespace
 
 std::shared_ptr<const ChannelSet>
-ChannelSet::build(const std::vector<std::pair<std::string, const rapidjson::Value *>> &definitions)
+ChannelSet::build(const std::vector<std::pair<std::string, const rapidjson::Value*>>& definitions)
 {
     auto set = std::make_shared<ChannelSet>();
     std::map<std::string, std::string> destinationOwners;
-    for (const auto &[where, value] : definitions) {
+    for (const auto& [where, value] : definitions) {
         ChannelPtr channel = readChannel(where, *value);
         if (set->byName_.count(channel->name) != 0) {
             throw core::ConfigError(where + ": name: channel '" + channel->name +
                                     "' is defined twice (also in " +
                                     set->byName_[channel->name]->file + ")");
         }
-        for (const DestinationConfig &d : channel->destinations) {
+        for (const DestinationConfig& d : channel->destinations) {
             const auto [it, inserted] = destinationOwners.emplace(d.name, channel->name);
             if (!inserted) {
                 throw core::ConfigError(where + ": destinations: destination name '" + d.name +
@@ -152,20 +152,20 @@ ChannelSet::build(const std::vector<std::pair<std::string, const rapidjson::Valu
         }
         set->channels_.push_back(channel);
         set->byName_[channel->name] = channel.get();
-        for (const DestinationConfig &d : channel->destinations) {
+        for (const DestinationConfig& d : channel->destinations) {
             set->destinations_[d.name] = &d;
         }
     }
     return set;
 }
 
-const Channel *ChannelSet::find(const std::string &name) const
+const Channel* ChannelSet::find(const std::string& name) const
 {
     const auto it = byName_.find(name);
     return it == byName_.end() ? nullptr : it->second;
 }
 
-const DestinationConfig *ChannelSet::findDestination(const std::string &name) const
+const DestinationConfig* ChannelSet::findDestination(const std::string& name) const
 {
     const auto it = destinations_.find(name);
     return it == destinations_.end() ? nullptr : it->second;

@@ -58,7 +58,7 @@ struct Channel {
     // deviate in small ways, and refusing them loses more than it protects.
     bool validate = false;
     AckPolicy ackPolicy = AckPolicy::Standard;
-    const hl7v2::Charset *defaultCharset = &hl7v2::Charset::utf8();
+    const hl7v2::Charset* defaultCharset = &hl7v2::Charset::utf8();
     int utcOffsetMinutes = 480; // for MSH-7 of the ACKs we write (China: +08:00)
     bool httpSource = false;    // POST /hl7/<name> accepted
     std::vector<DirectorySourceConfig> directories;
@@ -77,17 +77,17 @@ class ChannelSet {
     /// errors. Throws core::ConfigError (file, dotted path, what) for anything wrong,
     /// including two channels or two destinations with the same name.
     static std::shared_ptr<const ChannelSet>
-    build(const std::vector<std::pair<std::string, const rapidjson::Value *>> &definitions);
+    build(const std::vector<std::pair<std::string, const rapidjson::Value*>>& definitions);
 
-    const Channel *find(const std::string &name) const;
-    const std::vector<ChannelPtr> &channels() const { return channels_; }
+    const Channel* find(const std::string& name) const;
+    const std::vector<ChannelPtr>& channels() const { return channels_; }
     /// Destination name -> (channel, destination).
-    const DestinationConfig *findDestination(const std::string &name) const;
+    const DestinationConfig* findDestination(const std::string& name) const;
 
   private:
     std::vector<ChannelPtr> channels_;
-    std::map<std::string, const Channel *> byName_;
-    std::map<std::string, const DestinationConfig *> destinations_;
+    std::map<std::string, const Channel*> byName_;
+    std::map<std::string, const DestinationConfig*> destinations_;
 };
 using ChannelSetPtr = std::shared_ptr<const ChannelSet>;
 

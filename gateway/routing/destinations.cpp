@@ -28,7 +28,7 @@ namespace hl7gw::routing {
 
 namespace {
 
-std::optional<transport::TlsConfig> readTls(core::ConfigReader &config)
+std::optional<transport::TlsConfig> readTls(core::ConfigReader& config)
 {
     std::optional<core::ConfigReader> tls = config.object("tls");
     if (!tls) {
@@ -49,7 +49,7 @@ std::optional<transport::TlsConfig> readTls(core::ConfigReader &config)
 
 class MllpSender : public Sender {
   public:
-    explicit MllpSender(const transport::MllpClientConfig &config) : client_(config) {}
+    explicit MllpSender(const transport::MllpClientConfig& config) : client_(config) {}
 
     DeliveryResult send(std::string_view payload) override
     {
@@ -57,7 +57,7 @@ class MllpSender : public Sender {
         std::string answer;
         try {
             answer = client_.exchange(payload);
-        } catch (const Poco::Exception &e) {
+        } catch (const Poco::Exception& e) {
             result.outcome = DeliveryResult::Outcome::Retry;
             result.error = e.displayText();
             return result;
@@ -125,7 +125,7 @@ struct HttpSettings {
 
 class HttpSender : public Sender {
   public:
-    explicit HttpSender(const HttpSettings &settings) : settings_(settings)
+    explicit HttpSender(const HttpSettings& settings) : settings_(settings)
     {
         if (settings_.uri.getScheme() == "https") {
             Poco::Net::Context::Ptr context = new Poco::Net::Context(
@@ -152,10 +152,10 @@ class HttpSender : public Sender {
             request.setContentType(settings_.contentType);
             request.setContentLength(static_cast<std::streamsize>(payload.size()));
             request.setKeepAlive(true);
-            std::ostream &body = session_->sendRequest(request);
+            std::ostream& body = session_->sendRequest(request);
             body.write(payload.data(), static_cast<std::streamsize>(payload.size()));
             Poco::Net::HTTPResponse response;
-            std::istream &in = session_->receiveResponse(response);
+            std::istream& in = session_->receiveResponse(response);
             std::string answer((std::istreambuf_iterator<char>(in)),
                                std::istreambuf_iterator<char>());
             const int status = static_cast<int>(response.getStatus());
@@ -169,7 +169,7 @@ class HttpSender : public Sender {
                 result.outcome = DeliveryResult::Outcome::Reject;
                 result.error = "HTTP " + result.response;
             }
-        } catch (const Poco::Exception &e) {
+        } catch (const Poco::Exception& e) {
             session_->reset();
             result.outcome = DeliveryResult::Outcome::Retry;
             result.error = e.displayText();
@@ -178,7 +178,7 @@ class HttpSender : public Sender {
     }
 
   private:
-    const HttpSettings &settings_;
+    const HttpSettings& settings_;
     std::unique_ptr<Poco::Net::HTTPClientSession> session_;
 };
 
@@ -207,7 +207,7 @@ class FileSender : public Sender {
         DeliveryResult result;
         try {
             Poco::File(directory_).createDirectories();
-        } catch (const Poco::Exception &e) {
+        } catch (const Poco::Exception& e) {
             result.outcome = DeliveryResult::Outcome::Retry;
             result.error = e.displayText();
             return result;
@@ -276,13 +276,13 @@ class FileDestination : public DestinationKind {
 
 } // namespace
 
-DestinationKindPtr makeMllpDestination(core::ConfigReader &config)
+DestinationKindPtr makeMllpDestination(core::ConfigReader& config)
 {
     transport::MllpClientConfig client;
     const std::string to = config.requiredString("to");
     try {
         client.to = transport::Endpoint::parse(to);
-    } catch (const core::ConfigError &e) {
+    } catch (const core::ConfigError& e) {
         config.fail("to", e.message());
     }
     client.tls = readTls(config);
@@ -293,13 +293,13 @@ DestinationKindPtr makeMllpDestination(core::ConfigReader &config)
     return std::make_shared<MllpDestination>(std::move(client));
 }
 
-DestinationKindPtr makeHttpDestination(core::ConfigReader &config)
+DestinationKindPtr makeHttpDestination(core::ConfigReader& config)
 {
     HttpSettings settings;
     const std::string url = config.requiredString("url");
     try {
         settings.uri = Poco::URI(url);
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         config.fail("url", "not a URL: " + e.message());
     }
     if (settings.uri.getScheme() != "http" && settings.uri.getScheme() != "https") {
@@ -311,7 +311,7 @@ DestinationKindPtr makeHttpDestination(core::ConfigReader &config)
     return std::make_shared<HttpDestination>(std::move(settings));
 }
 
-DestinationKindPtr makeFileDestination(core::ConfigReader &config)
+DestinationKindPtr makeFileDestination(core::ConfigReader& config)
 {
     std::string directory = config.requiredString("directory");
     std::string suffix = config.string("suffix", ".hl7");

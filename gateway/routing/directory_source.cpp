@@ -16,9 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Poco::Logger &logger()
+Poco::Logger& logger()
 {
-    static Poco::Logger &l = Poco::Logger::get("hl7gw.routing.directory");
+    static Poco::Logger& l = Poco::Logger::get("hl7gw.routing.directory");
     return l;
 }
 
@@ -59,7 +59,7 @@ std::size_t DirectorySource::pollOnce()
 {
     std::error_code ec;
     std::vector<fs::path> files;
-    for (const auto &entry : fs::directory_iterator(config_.path, ec)) {
+    for (const auto& entry : fs::directory_iterator(config_.path, ec)) {
         const std::string name = entry.path().filename().string();
         if (!entry.is_regular_file() || name.empty() || name.front() == '.' ||
             (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0)) {
@@ -74,7 +74,7 @@ std::size_t DirectorySource::pollOnce()
     }
     std::sort(files.begin(), files.end());
     std::size_t done = 0;
-    for (const fs::path &file : files) {
+    for (const fs::path& file : files) {
         std::ifstream in(file, std::ios::binary);
         const std::string bytes((std::istreambuf_iterator<char>(in)),
                                 std::istreambuf_iterator<char>());

@@ -19,7 +19,7 @@ namespace hl7gw::routing {
 class DirectorySource {
   public:
     /// Returns true when the message was stored (or was a duplicate).
-    using StoreFn = std::function<bool(std::string_view message, const std::string &peer)>;
+    using StoreFn = std::function<bool(std::string_view message, const std::string& peer)>;
 
     DirectorySource(DirectorySourceConfig config, std::string channel, StoreFn store);
     ~DirectorySource();

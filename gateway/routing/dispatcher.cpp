@@ -8,16 +8,16 @@ namespace hl7gw::routing {
 
 namespace {
 
-Poco::Logger &logger()
+Poco::Logger& logger()
 {
-    static Poco::Logger &l = Poco::Logger::get("hl7gw.routing.dispatcher");
+    static Poco::Logger& l = Poco::Logger::get("hl7gw.routing.dispatcher");
     return l;
 }
 
 } // namespace
 
-Dispatcher::Dispatcher(const DestinationConfig &config, store::MessageStore &store,
-                       core::MetricsRegistry &metrics, const core::Clock &clock, std::string owner)
+Dispatcher::Dispatcher(const DestinationConfig& config, store::MessageStore& store,
+                       core::MetricsRegistry& metrics, const core::Clock& clock, std::string owner)
     : config_(config), store_(store), clock_(clock), owner_(std::move(owner)),
       delivered_(metrics.counter("hl7gw_deliveries_total", "Delivery attempts, by outcome",
                                  {{"destination", config.name}, {"outcome", "delivered"}})),
@@ -35,7 +35,7 @@ Dispatcher::~Dispatcher()
     stop();
 }
 
-std::int64_t Dispatcher::backoffMs(const RetryPolicy &policy, int failures)
+std::int64_t Dispatcher::backoffMs(const RetryPolicy& policy, int failures)
 {
     std::int64_t delay = policy.initialBackoffMs;
     for (int i = 1; i < failures && delay < policy.maxBackoffMs; ++i) {
@@ -64,7 +64,7 @@ void Dispatcher::stop()
     if (claimer_.joinable()) {
         claimer_.join();
     }
-    for (std::thread &t : workers_) {
+    for (std::thread& t : workers_) {
         if (t.joinable()) {
             t.join();
         }
@@ -77,11 +77,11 @@ void Dispatcher::stop()
         std::lock_guard lock(mutex_);
         left.swap(work_);
     }
-    for (const store::ClaimedEntry &e : left) {
+    for (const store::ClaimedEntry& e : left) {
         try {
             store_.markFailed(e.id, "not sent: the gateway stopped", clock_.nowMicros(),
                               clock_.nowMicros(), false);
-        } catch (const Poco::Exception &) {
+        } catch (const Poco::Exception&) {
             // The lease expires instead.
         }
     }
@@ -121,13 +121,13 @@ void Dispatcher::claimLoop()
         try {
             const std::int64_t now = clock_.nowMicros();
             claimed = store_.claim(config_.name, owner_, wanted, now, now + config_.leaseMs * 1000);
-        } catch (const Poco::Exception &e) {
+        } catch (const Poco::Exception& e) {
             logger().error("destination %s: cannot claim queue entries: %s", config_.name,
                            e.displayText());
             continue;
         }
         std::lock_guard lock(mutex_);
-        for (store::ClaimedEntry &e : claimed) {
+        for (store::ClaimedEntry& e : claimed) {
             work_.push_back(std::move(e));
         }
         // A full batch suggests more is due: claim again as soon as workers are free.
@@ -182,7 +182,7 @@ void Dispatcher::workLoop()
                                      result.error);
                 }
             }
-        } catch (const Poco::Exception &e) {
+        } catch (const Poco::Exception& e) {
             // Delivered but not recorded: the lease runs out and the entry goes again, so the
             // peer may see it twice; MLLP receivers de-duplicate on MSH-10.
             logger().error("destination %s: cannot record the outcome of entry %Ld: %s",

@@ -23,8 +23,8 @@ namespace hl7gw::routing {
 /// entries over once the lease runs out.
 class Dispatcher {
   public:
-    Dispatcher(const DestinationConfig &config, store::MessageStore &store,
-               core::MetricsRegistry &metrics, const core::Clock &clock, std::string owner);
+    Dispatcher(const DestinationConfig& config, store::MessageStore& store,
+               core::MetricsRegistry& metrics, const core::Clock& clock, std::string owner);
     ~Dispatcher();
 
     void start();
@@ -34,20 +34,20 @@ class Dispatcher {
     void notify();
 
     /// The delay before attempt `failures + 1`, as the retry policy says.
-    static std::int64_t backoffMs(const RetryPolicy &policy, int failures);
+    static std::int64_t backoffMs(const RetryPolicy& policy, int failures);
 
   private:
     void claimLoop();
     void workLoop();
 
-    const DestinationConfig &config_;
-    store::MessageStore &store_;
-    const core::Clock &clock_;
+    const DestinationConfig& config_;
+    store::MessageStore& store_;
+    const core::Clock& clock_;
     std::string owner_;
-    core::Counter &delivered_;
-    core::Counter &retried_;
-    core::Counter &dead_;
-    core::Counter &attempts_;
+    core::Counter& delivered_;
+    core::Counter& retried_;
+    core::Counter& dead_;
+    core::Counter& attempts_;
 
     std::mutex mutex_;
     std::condition_variable claimWake_;

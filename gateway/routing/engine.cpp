@@ -4,15 +4,15 @@
 
 namespace hl7gw::routing {
 
-Engine::Engine(store::MessageStore &store, core::MetricsRegistry &metrics, const core::Clock &clock,
+Engine::Engine(store::MessageStore& store, core::MetricsRegistry& metrics, const core::Clock& clock,
                ChannelSetPtr channels, std::string nodeId)
     : store_(store), metrics_(metrics), clock_(clock), nodeId_(std::move(nodeId)),
       channels_(std::move(channels))
 {
     auto snapshot = [this] { return this->snapshot(); };
-    auto queued = [this](const std::vector<std::string> &destinations) {
+    auto queued = [this](const std::vector<std::string>& destinations) {
         std::lock_guard lock(workersMutex_);
-        for (const std::string &d : destinations) {
+        for (const std::string& d : destinations) {
             const auto it = dispatchers_.find(d);
             if (it != dispatchers_.end()) {
                 it->second->notify();
@@ -52,7 +52,7 @@ void Engine::stop()
     started_ = false;
     {
         std::lock_guard lock(workersMutex_);
-        for (auto &d : directories_) {
+        for (auto& d : directories_) {
             d->stop();
         }
     }
@@ -79,16 +79,16 @@ void Engine::startWorkers()
 {
     std::lock_guard lock(workersMutex_);
     running_ = snapshot();
-    for (const ChannelPtr &channel : running_->channels()) {
-        for (const DestinationConfig &d : channel->destinations) {
+    for (const ChannelPtr& channel : running_->channels()) {
+        for (const DestinationConfig& d : channel->destinations) {
             auto dispatcher = std::make_unique<Dispatcher>(d, store_, metrics_, clock_, nodeId_);
             dispatcher->start();
             dispatchers_[d.name] = std::move(dispatcher);
         }
-        for (const DirectorySourceConfig &dir : channel->directories) {
+        for (const DirectorySourceConfig& dir : channel->directories) {
             const std::string name = channel->name;
             auto source = std::make_unique<DirectorySource>(
-                dir, name, [this, name](std::string_view message, const std::string &peer) {
+                dir, name, [this, name](std::string_view message, const std::string& peer) {
                     return receiver_->receive(message, name, peer).stored;
                 });
             source->start();
@@ -106,10 +106,10 @@ void Engine::stopWorkers()
         dispatchers.swap(dispatchers_);
         directories.swap(directories_);
     }
-    for (auto &d : directories) {
+    for (auto& d : directories) {
         d->stop();
     }
-    for (auto &[name, d] : dispatchers) {
+    for (auto& [name, d] : dispatchers) {
         d->stop();
     }
     std::lock_guard lock(workersMutex_);

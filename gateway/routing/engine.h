@@ -24,7 +24,7 @@ namespace hl7gw::routing {
 /// transport/ and only name their channel).
 class Engine {
   public:
-    Engine(store::MessageStore &store, core::MetricsRegistry &metrics, const core::Clock &clock,
+    Engine(store::MessageStore& store, core::MetricsRegistry& metrics, const core::Clock& clock,
            ChannelSetPtr channels, std::string nodeId);
     ~Engine();
 
@@ -35,17 +35,17 @@ class Engine {
     void stop();
     void reload(ChannelSetPtr channels);
 
-    Receiver &receiver() { return *receiver_; }
-    Router &router() { return *router_; }
+    Receiver& receiver() { return *receiver_; }
+    Router& router() { return *router_; }
     ChannelSetPtr snapshot() const;
 
   private:
     void startWorkers();
     void stopWorkers();
 
-    store::MessageStore &store_;
-    core::MetricsRegistry &metrics_;
-    const core::Clock &clock_;
+    store::MessageStore& store_;
+    core::MetricsRegistry& metrics_;
+    const core::Clock& clock_;
     std::string nodeId_;
     mutable std::mutex snapshotMutex_;
     ChannelSetPtr channels_;

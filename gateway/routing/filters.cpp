@@ -28,11 +28,11 @@ bool matchesType(std::string_view pattern, std::string_view code, std::string_vi
     return patternTrigger == trigger;
 }
 
-bool matchesAnyType(const std::vector<std::string> &patterns, std::string_view code,
+bool matchesAnyType(const std::vector<std::string>& patterns, std::string_view code,
                     std::string_view trigger)
 {
     return std::any_of(patterns.begin(), patterns.end(),
-                       [&](const std::string &p) { return matchesType(p, code, trigger); });
+                       [&](const std::string& p) { return matchesType(p, code, trigger); });
 }
 
 namespace {
@@ -41,7 +41,7 @@ class MessageTypeFilter : public Filter {
   public:
     explicit MessageTypeFilter(std::vector<std::string> types) : types_(std::move(types)) {}
 
-    StageStatus apply(StageContext &context) const override
+    StageStatus apply(StageContext& context) const override
     {
         return matchesAnyType(types_, context.message.messageCode(), context.message.triggerEvent())
                    ? StageStatus::Continue
@@ -56,12 +56,12 @@ class SenderFilter : public Filter {
   public:
     explicit SenderFilter(std::vector<std::string> senders) : senders_(std::move(senders)) {}
 
-    StageStatus apply(StageContext &context) const override
+    StageStatus apply(StageContext& context) const override
     {
         const hl7v2::SegmentView msh = context.message.header();
         const std::string_view application = msh.field(3).raw();
         const std::string_view facility = msh.field(4).raw();
-        for (const std::string &s : senders_) {
+        for (const std::string& s : senders_) {
             const std::size_t caret = s.find('^');
             if (caret == std::string::npos) {
                 if (application == s) {
@@ -88,7 +88,7 @@ class PathFilter : public Filter {
     {
     }
 
-    StageStatus apply(StageContext &context) const override
+    StageStatus apply(StageContext& context) const override
     {
         const hl7v2::Element e = path_.resolve(context.message);
         const bool present = e.present() && !e.empty();
@@ -123,7 +123,7 @@ class PathFilter : public Filter {
 
 } // namespace
 
-FilterPtr makeMessageTypeFilter(core::ConfigReader &config)
+FilterPtr makeMessageTypeFilter(core::ConfigReader& config)
 {
     std::vector<std::string> types = config.strings("types");
     if (types.empty()) {
@@ -132,7 +132,7 @@ FilterPtr makeMessageTypeFilter(core::ConfigReader &config)
     return std::make_shared<MessageTypeFilter>(std::move(types));
 }
 
-FilterPtr makeSenderFilter(core::ConfigReader &config)
+FilterPtr makeSenderFilter(core::ConfigReader& config)
 {
     std::vector<std::string> senders = config.strings("senders");
     if (senders.empty()) {
@@ -141,7 +141,7 @@ FilterPtr makeSenderFilter(core::ConfigReader &config)
     return std::make_shared<SenderFilter>(std::move(senders));
 }
 
-FilterPtr makePathFilter(core::ConfigReader &config)
+FilterPtr makePathFilter(core::ConfigReader& config)
 {
     const std::string text = config.requiredString("path");
     std::string error;

@@ -6,6 +6,7 @@
 #include "gateway/hl7v2/ack_builder.h"
 #include "gateway/hl7v2/er7_parser.h"
 #include "gateway/hl7v2/structure_validator.h"
+#include "gateway/hl7v2/text_decoder.h"
 
 #include <Poco/Logger.h>
 
@@ -20,13 +21,13 @@ namespace hl7gw::routing {
 
 namespace {
 
-Poco::Logger &logger()
+Poco::Logger& logger()
 {
-    static Poco::Logger &l = Poco::Logger::get("hl7gw.routing.receiver");
+    static Poco::Logger& l = Poco::Logger::get("hl7gw.routing.receiver");
     return l;
 }
 
-const std::vector<double> &commitBounds()
+const std::vector<double>& commitBounds()
 {
     static const std::vector<double> bounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
                                             0.05,   0.1,   0.25,  0.5,   1.0,  2.5};
@@ -37,9 +38,10 @@ const std::vector<double> &commitBounds()
 struct ThreadState {
     hl7v2::Message message;
     hl7v2::StructureValidator validator;
+    hl7v2::TextDecoder decoder;
 };
 
-ThreadState &threadState()
+ThreadState& threadState()
 {
     thread_local ThreadState state;
     return state;
@@ -54,7 +56,7 @@ core::Location mshField(std::uint32_t field)
     return at;
 }
 
-bool enhancedFor(AckPolicy policy, const hl7v2::Message *message)
+bool enhancedFor(AckPolicy policy, const hl7v2::Message* message)
 {
     switch (policy) {
     case AckPolicy::Original:
@@ -80,11 +82,11 @@ hl7v2::AckCode codeFor(bool enhanced, char kind)
                          : hl7v2::AckCode::ApplicationReject;
 }
 
-std::string describeIssues(const core::IssueList &issues)
+std::string describeIssues(const core::IssueList& issues)
 {
     std::string text;
     std::size_t shown = 0;
-    for (const core::Issue &issue : issues) {
+    for (const core::Issue& issue : issues) {
         if (issue.severity != core::Severity::Error && issue.severity != core::Severity::Fatal) {
             continue;
         }
@@ -102,10 +104,10 @@ std::string describeIssues(const core::IssueList &issues)
 
 // The ERR segments carry the errors only (warnings would turn every Z-segment into noise),
 // at most 20, so a badly broken message cannot make a huge ACK.
-core::IssueList errorsOf(const core::IssueList &issues)
+core::IssueList errorsOf(const core::IssueList& issues)
 {
     core::IssueList out;
-    for (const core::Issue &issue : issues) {
+    for (const core::Issue& issue : issues) {
         if ((issue.severity == core::Severity::Error || issue.severity == core::Severity::Fatal) &&
             out.size() < 20) {
             out.add(issue);
@@ -116,8 +118,8 @@ core::IssueList errorsOf(const core::IssueList &issues)
 
 } // namespace
 
-Receiver::Receiver(store::MessageStore &store, core::MetricsRegistry &metrics,
-                   const core::Clock &clock, SnapshotFn snapshot, QueuedFn onQueued)
+Receiver::Receiver(store::MessageStore& store, core::MetricsRegistry& metrics,
+                   const core::Clock& clock, SnapshotFn snapshot, QueuedFn onQueued)
     : store_(store), metrics_(metrics), clock_(clock), snapshot_(std::move(snapshot)),
       onQueued_(std::move(onQueued)),
       commitSeconds_(metrics.histogram("hl7gw_store_commit_seconds",
@@ -144,17 +146,17 @@ std::string Receiver::nextControlId()
     return id;
 }
 
-Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &channelName,
-                                  const std::string &peer)
+Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& channelName,
+                                  const std::string& peer)
 {
     const ChannelSetPtr snapshot = snapshot_();
-    const Channel *channel = snapshot ? snapshot->find(channelName) : nullptr;
-    const hl7v2::Charset &charset =
+    const Channel* channel = snapshot ? snapshot->find(channelName) : nullptr;
+    const hl7v2::Charset& charset =
         channel != nullptr ? *channel->defaultCharset : hl7v2::Charset::utf8();
     const AckPolicy policy = channel != nullptr ? channel->ackPolicy : AckPolicy::Standard;
 
-    ThreadState &state = threadState();
-    hl7v2::Message &message = state.message;
+    ThreadState& state = threadState();
+    hl7v2::Message& message = state.message;
     core::IssueList issues;
     const hl7v2::Er7Parser parser(hl7v2::ParseOptions{&charset});
     const bool parsed = parser.parse(bytes, message, issues);
@@ -170,7 +172,11 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &cha
         kind = 'R';
     } else {
         const hl7v2::SegmentView msh = message.header();
-        in.sender = std::string(msh.field(3).raw()) + '|' + std::string(msh.field(4).raw());
+        // Decoded to UTF-8 (GB18030 senders name themselves in Chinese): the CLI and the
+        // console show it, and the dedupe key stays exact because decoding is deterministic.
+        in.sender = std::string(state.decoder.decode(msh.field(3)));
+        in.sender += '|';
+        in.sender += state.decoder.decode(msh.field(4));
         in.controlId = std::string(message.controlId());
         in.type = std::string(message.messageCode());
         if (!message.triggerEvent().empty()) {
@@ -187,7 +193,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &cha
             // 201 when some pattern names this message code (only the trigger is wrong).
             const bool codeKnown = std::any_of(
                 channel->acceptTypes.begin(), channel->acceptTypes.end(),
-                [&](const std::string &p) {
+                [&](const std::string& p) {
                     return std::string_view(p).substr(0, p.find('^')) == message.messageCode();
                 });
             issues.add(core::Severity::Error, codeKnown ? "201" : "200", mshField(9),
@@ -212,7 +218,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &cha
             // an MSH-18 we cannot read: 207) count only where the channel validates: real
             // senders have such quirks, and a tolerant channel takes the message as it is.
             const bool unreadableCharset = std::any_of(
-                issues.begin(), issues.end(), [](const core::Issue &i) { return i.code == "207"; });
+                issues.begin(), issues.end(), [](const core::Issue& i) { return i.code == "207"; });
             const bool valid = state.validator.validate(message, issues) && !issues.hasErrors();
             if (!valid) {
                 kind = unreadableCharset ? 'R' : 'E';
@@ -220,7 +226,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &cha
         }
     }
 
-    const hl7v2::Message *received = parsed ? &message : nullptr;
+    const hl7v2::Message* received = parsed ? &message : nullptr;
     const bool enhanced = enhancedFor(policy, received);
     if (kind != 'A') {
         in.state = store::MessageState::Rejected;
@@ -232,7 +238,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &cha
 
     const int offset = channel != nullptr ? channel->utcOffsetMinutes : 480;
     const hl7v2::AckBuilder builder;
-    auto buildAck = [&](char k, const core::IssueList &problems, std::string &out) {
+    auto buildAck = [&](char k, const core::IssueList& problems, std::string& out) {
         hl7v2::AckRequest request;
         request.code = codeFor(enhanced, k);
         request.controlId = nextControlId();
@@ -267,7 +273,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &cha
     const auto started = std::chrono::steady_clock::now();
     try {
         outcome = store_.receive(in);
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         storeFailures_.add();
         logger().error("channel %s: cannot store a message from %s: %s (answered 207)", channelName,
                        peer, e.displayText());
@@ -310,7 +316,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string &cha
         }
         if (onQueued_ && !in.entries.empty()) {
             std::vector<std::string> destinations;
-            for (const store::OutboundEntry &e : in.entries) {
+            for (const store::OutboundEntry& e : in.entries) {
                 destinations.push_back(e.destination);
             }
             onQueued_(destinations);

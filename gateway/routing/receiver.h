@@ -30,9 +30,9 @@ class Receiver {
     using SnapshotFn = std::function<ChannelSetPtr()>;
 
     /// Called after a commit with the destinations that got new queue entries.
-    using QueuedFn = std::function<void(const std::vector<std::string> &destinations)>;
+    using QueuedFn = std::function<void(const std::vector<std::string>& destinations)>;
 
-    Receiver(store::MessageStore &store, core::MetricsRegistry &metrics, const core::Clock &clock,
+    Receiver(store::MessageStore& store, core::MetricsRegistry& metrics, const core::Clock& clock,
              SnapshotFn snapshot, QueuedFn onQueued);
 
     struct Reply {
@@ -44,19 +44,19 @@ class Receiver {
     };
 
     /// Handles one message that arrived on `channel` from `peer`. Never throws for bad input.
-    Reply receive(std::string_view bytes, const std::string &channel, const std::string &peer);
+    Reply receive(std::string_view bytes, const std::string& channel, const std::string& peer);
 
   private:
     std::string nextControlId();
 
-    store::MessageStore &store_;
-    core::MetricsRegistry &metrics_;
-    const core::Clock &clock_;
+    store::MessageStore& store_;
+    core::MetricsRegistry& metrics_;
+    const core::Clock& clock_;
     SnapshotFn snapshot_;
     QueuedFn onQueued_;
-    core::Histogram &commitSeconds_;
-    core::Counter &storeFailures_;
-    core::Counter &duplicates_;
+    core::Histogram& commitSeconds_;
+    core::Counter& storeFailures_;
+    core::Counter& duplicates_;
 };
 
 } // namespace hl7gw::routing

@@ -11,15 +11,15 @@ namespace hl7gw::routing {
 
 namespace {
 
-Poco::Logger &logger()
+Poco::Logger& logger()
 {
-    static Poco::Logger &l = Poco::Logger::get("hl7gw.routing.router");
+    static Poco::Logger& l = Poco::Logger::get("hl7gw.routing.router");
     return l;
 }
 
-StageStatus runFilters(const std::vector<FilterPtr> &filters, StageContext &context)
+StageStatus runFilters(const std::vector<FilterPtr>& filters, StageContext& context)
 {
-    for (const FilterPtr &f : filters) {
+    for (const FilterPtr& f : filters) {
         const StageStatus s = f->apply(context);
         if (s != StageStatus::Continue) {
             return s;
@@ -28,9 +28,9 @@ StageStatus runFilters(const std::vector<FilterPtr> &filters, StageContext &cont
     return StageStatus::Continue;
 }
 
-std::string issueText(const core::IssueList &issues, const char *fallback)
+std::string issueText(const core::IssueList& issues, const char* fallback)
 {
-    for (const core::Issue &i : issues) {
+    for (const core::Issue& i : issues) {
         if (i.severity == core::Severity::Error || i.severity == core::Severity::Fatal) {
             const std::string where = i.location.toString();
             return (where.empty() ? std::string() : where + ": ") + i.text;
@@ -41,7 +41,7 @@ std::string issueText(const core::IssueList &issues, const char *fallback)
 
 } // namespace
 
-Router::Router(store::MessageStore &store, core::MetricsRegistry &metrics, const core::Clock &clock,
+Router::Router(store::MessageStore& store, core::MetricsRegistry& metrics, const core::Clock& clock,
                SnapshotFn snapshot, QueuedFn onQueued)
     : store_(store), metrics_(metrics), clock_(clock), snapshot_(std::move(snapshot)),
       onQueued_(std::move(onQueued))
@@ -80,10 +80,10 @@ void Router::notify()
     wake_.notify_one();
 }
 
-store::RoutingResult Router::routeOne(const store::MessageRecord &record,
-                                      const ChannelSet &channels)
+store::RoutingResult Router::routeOne(const store::MessageRecord& record,
+                                      const ChannelSet& channels)
 {
-    const Channel *channel = channels.find(record.channel);
+    const Channel* channel = channels.find(record.channel);
     if (channel == nullptr) {
         store::RoutingResult result;
         result.messageId = record.id;
@@ -108,8 +108,8 @@ store::RoutingResult Router::routeOne(const store::MessageRecord &record,
     return result;
 }
 
-store::RoutingResult Router::route(const hl7v2::Message &message, std::string_view raw,
-                                   const Channel &channel)
+store::RoutingResult Router::route(const hl7v2::Message& message, std::string_view raw,
+                                   const Channel& channel)
 {
     store::RoutingResult result;
     thread_local hl7v2::TextDecoder decoder;
@@ -125,7 +125,7 @@ store::RoutingResult Router::route(const hl7v2::Message &message, std::string_vi
         result.error = issueText(context.issues, "a filter failed");
         return result;
     }
-    for (const TransformPtr &t : channel.transforms) {
+    for (const TransformPtr& t : channel.transforms) {
         const StageStatus s = t->apply(context);
         if (s == StageStatus::Filtered) {
             result.state = store::MessageState::Filtered;
@@ -139,7 +139,7 @@ store::RoutingResult Router::route(const hl7v2::Message &message, std::string_vi
     }
     // A transform may produce a message of its own; order keys and types are read from it.
     hl7v2::Message transformed;
-    const hl7v2::Message *out = &message;
+    const hl7v2::Message* out = &message;
     if (context.payload != raw) {
         core::IssueList issues;
         const hl7v2::Er7Parser parser(hl7v2::ParseOptions{channel.defaultCharset});
@@ -147,7 +147,7 @@ store::RoutingResult Router::route(const hl7v2::Message &message, std::string_vi
             out = &transformed;
         }
     }
-    for (const DestinationConfig &d : channel.destinations) {
+    for (const DestinationConfig& d : channel.destinations) {
         StageContext destinationContext{*out, decoder, context.payload, {}};
         const StageStatus s = runFilters(d.filters, destinationContext);
         if (s == StageStatus::Filtered) {
@@ -192,10 +192,10 @@ std::size_t Router::routeBatch(std::size_t limit)
     std::vector<store::RoutingResult> results;
     results.reserve(pending.size());
     std::set<std::string> destinations;
-    for (const store::MessageRecord &record : pending) {
+    for (const store::MessageRecord& record : pending) {
         results.push_back(routeOne(record, *channels));
-        const store::RoutingResult &r = results.back();
-        for (const store::OutboundEntry &e : r.entries) {
+        const store::RoutingResult& r = results.back();
+        for (const store::OutboundEntry& e : r.entries) {
             destinations.insert(e.destination);
         }
         metrics_
@@ -234,7 +234,7 @@ void Router::run()
                     return;
                 }
             }
-        } catch (const Poco::Exception &e) {
+        } catch (const Poco::Exception& e) {
             // The store failed: the messages stay Received and are routed on the next turn.
             logger().error("routing paused, store failed: %s", e.displayText());
             std::unique_lock lock(mutex_);

@@ -24,9 +24,9 @@ class Router {
   public:
     using SnapshotFn = std::function<ChannelSetPtr()>;
     /// Called after a commit with the destinations that got new entries.
-    using QueuedFn = std::function<void(const std::vector<std::string> &destinations)>;
+    using QueuedFn = std::function<void(const std::vector<std::string>& destinations)>;
 
-    Router(store::MessageStore &store, core::MetricsRegistry &metrics, const core::Clock &clock,
+    Router(store::MessageStore& store, core::MetricsRegistry& metrics, const core::Clock& clock,
            SnapshotFn snapshot, QueuedFn onQueued);
     ~Router();
 
@@ -39,21 +39,21 @@ class Router {
     std::size_t routeBatch(std::size_t limit = 512);
 
     /// The routing of one stored message under `channels` (pure: no store access).
-    static store::RoutingResult routeOne(const store::MessageRecord &record,
-                                         const ChannelSet &channels);
+    static store::RoutingResult routeOne(const store::MessageRecord& record,
+                                         const ChannelSet& channels);
     /// The routing of a parsed message through `channel`: its state (Processed, Filtered or
     /// Error) and one entry per destination that takes it. `raw` is what `message` indexes.
     /// The receiver calls this before storing, so that message, state and queue entries go
     /// into one transaction. Pure; thread-safe.
-    static store::RoutingResult route(const hl7v2::Message &message, std::string_view raw,
-                                      const Channel &channel);
+    static store::RoutingResult route(const hl7v2::Message& message, std::string_view raw,
+                                      const Channel& channel);
 
   private:
     void run();
 
-    store::MessageStore &store_;
-    core::MetricsRegistry &metrics_;
-    const core::Clock &clock_;
+    store::MessageStore& store_;
+    core::MetricsRegistry& metrics_;
+    const core::Clock& clock_;
     SnapshotFn snapshot_;
     QueuedFn onQueued_;
     std::mutex mutex_;

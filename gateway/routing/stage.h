@@ -26,8 +26,8 @@ enum class StageStatus { Continue, Filtered, Failed };
 /// The message a stage looks at: the parsed inbound message, and the payload the next
 /// stages and the destinations will get (the raw bytes, until a transform replaces them).
 struct StageContext {
-    const hl7v2::Message &message;
-    hl7v2::TextDecoder &decoder;
+    const hl7v2::Message& message;
+    hl7v2::TextDecoder& decoder;
     std::string payload;
     core::IssueList issues;
 };
@@ -36,7 +36,7 @@ struct StageContext {
 class Filter {
   public:
     virtual ~Filter() = default;
-    virtual StageStatus apply(StageContext &context) const = 0;
+    virtual StageStatus apply(StageContext& context) const = 0;
 };
 using FilterPtr = std::shared_ptr<const Filter>;
 
@@ -44,7 +44,7 @@ using FilterPtr = std::shared_ptr<const Filter>;
 class Transform {
   public:
     virtual ~Transform() = default;
-    virtual StageStatus apply(StageContext &context) const = 0;
+    virtual StageStatus apply(StageContext& context) const = 0;
 };
 using TransformPtr = std::shared_ptr<const Transform>;
 

@@ -7,17 +7,17 @@ namespace hl7gw::routing {
 
 namespace {
 
-template <typename Map> std::string known(const Map &map)
+template <typename Map> std::string known(const Map& map)
 {
     std::string names;
-    for (const auto &[name, factory] : map) {
+    for (const auto& [name, factory] : map) {
         names += names.empty() ? "" : ", ";
         names += name;
     }
     return names.empty() ? "(none yet)" : names;
 }
 
-template <typename Map> auto make(const Map &map, core::ConfigReader &config, const char *what)
+template <typename Map> auto make(const Map& map, core::ConfigReader& config, const char* what)
 {
     const std::string type = config.requiredString("type");
     const auto it = map.find(type);
@@ -30,7 +30,7 @@ template <typename Map> auto make(const Map &map, core::ConfigReader &config, co
 
 } // namespace
 
-const StageRegistry &StageRegistry::builtin()
+const StageRegistry& StageRegistry::builtin()
 {
     static const StageRegistry registry = [] {
         StageRegistry r;
@@ -46,32 +46,32 @@ const StageRegistry &StageRegistry::builtin()
     return registry;
 }
 
-void StageRegistry::addFilter(const std::string &type, FilterFactory factory)
+void StageRegistry::addFilter(const std::string& type, FilterFactory factory)
 {
     filters_[type] = std::move(factory);
 }
 
-void StageRegistry::addTransform(const std::string &type, TransformFactory factory)
+void StageRegistry::addTransform(const std::string& type, TransformFactory factory)
 {
     transforms_[type] = std::move(factory);
 }
 
-void StageRegistry::addDestination(const std::string &type, DestinationFactory factory)
+void StageRegistry::addDestination(const std::string& type, DestinationFactory factory)
 {
     destinations_[type] = std::move(factory);
 }
 
-FilterPtr StageRegistry::makeFilter(core::ConfigReader &config) const
+FilterPtr StageRegistry::makeFilter(core::ConfigReader& config) const
 {
     return make(filters_, config, "filter");
 }
 
-TransformPtr StageRegistry::makeTransform(core::ConfigReader &config) const
+TransformPtr StageRegistry::makeTransform(core::ConfigReader& config) const
 {
     return make(transforms_, config, "transform");
 }
 
-DestinationKindPtr StageRegistry::makeDestination(core::ConfigReader &config) const
+DestinationKindPtr StageRegistry::makeDestination(core::ConfigReader& config) const
 {
     return make(destinations_, config, "destination");
 }

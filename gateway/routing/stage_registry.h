@@ -16,22 +16,22 @@ namespace hl7gw::routing {
 /// Adding a stage means one registration in stage_registry.cpp.
 class StageRegistry {
   public:
-    using FilterFactory = std::function<FilterPtr(core::ConfigReader &)>;
-    using TransformFactory = std::function<TransformPtr(core::ConfigReader &)>;
-    using DestinationFactory = std::function<DestinationKindPtr(core::ConfigReader &)>;
+    using FilterFactory = std::function<FilterPtr(core::ConfigReader&)>;
+    using TransformFactory = std::function<TransformPtr(core::ConfigReader&)>;
+    using DestinationFactory = std::function<DestinationKindPtr(core::ConfigReader&)>;
 
     /// The registry with every built-in stage.
-    static const StageRegistry &builtin();
+    static const StageRegistry& builtin();
 
-    void addFilter(const std::string &type, FilterFactory factory);
-    void addTransform(const std::string &type, TransformFactory factory);
-    void addDestination(const std::string &type, DestinationFactory factory);
+    void addFilter(const std::string& type, FilterFactory factory);
+    void addTransform(const std::string& type, TransformFactory factory);
+    void addDestination(const std::string& type, DestinationFactory factory);
 
     /// Reads the object's "type" and builds the stage; an unknown type is a ConfigError
     /// listing the known ones.
-    FilterPtr makeFilter(core::ConfigReader &config) const;
-    TransformPtr makeTransform(core::ConfigReader &config) const;
-    DestinationKindPtr makeDestination(core::ConfigReader &config) const;
+    FilterPtr makeFilter(core::ConfigReader& config) const;
+    TransformPtr makeTransform(core::ConfigReader& config) const;
+    DestinationKindPtr makeDestination(core::ConfigReader& config) const;
 
   private:
     std::map<std::string, FilterFactory> filters_;

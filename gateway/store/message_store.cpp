@@ -49,7 +49,7 @@ std::string_view toString(Direction direction)
 
 std::string_view toString(MessageState state)
 {
-    for (const auto &[value, name] : StateNames) {
+    for (const auto& [value, name] : StateNames) {
         if (value == state) {
             return name;
         }
@@ -60,7 +60,7 @@ std::string_view toString(MessageState state)
 
 std::optional<MessageState> parseMessageState(std::string_view text)
 {
-    for (const auto &[value, name] : StateNames) {
+    for (const auto& [value, name] : StateNames) {
         if (Poco::icompare(std::string(text), std::string(name)) == 0) {
             return value;
         }
@@ -68,7 +68,7 @@ std::optional<MessageState> parseMessageState(std::string_view text)
     return std::nullopt;
 }
 
-MessageStorePtr openStore(const StoreConfig &config)
+MessageStorePtr openStore(const StoreConfig& config)
 {
     detail::StoreUrl url = detail::parseStoreUrl(config.url);
     registerConnectors();

@@ -46,7 +46,7 @@ struct OutboundEntry {
 struct InboundMessage {
     std::string channel;
     std::string peer;      // "127.0.0.1:51234", "file:/path", "http:..."
-    std::string sender;    // MSH-3 and MSH-4 as "APP^FACILITY" (raw ER7), may be empty
+    std::string sender;    // MSH-3 and MSH-4 as "APP|FACILITY", decoded to UTF-8; may be empty
     std::string controlId; // MSH-10; empty means the message cannot be de-duplicated
     std::string type;      // "ADT^A01" (MSH-9.1^MSH-9.2), may be empty when unreadable
     MessageState state = MessageState::Received; // Received or Rejected
@@ -149,7 +149,7 @@ class MessageStore {
     /// earlier inbound message) is not stored again: the outcome carries the original ACK.
     /// That holds for a Rejected original too (the resend gets the same AR), and across
     /// gateway nodes on one PostgreSQL database.
-    virtual ReceiveOutcome receive(const InboundMessage &message) = 0;
+    virtual ReceiveOutcome receive(const InboundMessage& message) = 0;
 
     /// Inbound messages in state Received, oldest first: what routing still has to do
     /// (after a crash, or after replay).
@@ -157,7 +157,7 @@ class MessageStore {
     /// Each message's new state and its queue entries (state Queued), in one transaction.
     /// A message that is no longer Received (another node routed it first) is left as it is,
     /// and its result's entries are not queued.
-    virtual void commitRouting(const std::vector<RoutingResult> &results, Micros now) = 0;
+    virtual void commitRouting(const std::vector<RoutingResult>& results, Micros now) = 0;
 
     /// Claims up to `limit` due entries of `destination` (state Queued, nextAttemptAt <= now,
     /// not leased), at most one per order key and only the oldest Queued entry of its key, so
@@ -173,8 +173,8 @@ class MessageStore {
                             Micros nextAttemptAt, bool dead) = 0;
 
     virtual std::optional<MessageRecord> find(MessageId id) = 0;
-    virtual std::vector<MessageRecord> list(const MessageQuery &query) = 0;
-    virtual std::int64_t count(const MessageQuery &query) = 0;
+    virtual std::vector<MessageRecord> list(const MessageQuery& query) = 0;
+    virtual std::int64_t count(const MessageQuery& query) = 0;
     /// The queue entries made from an inbound message, oldest first.
     virtual std::vector<MessageRecord> deliveriesOf(MessageId parent) = 0;
 
@@ -207,6 +207,6 @@ struct StoreConfig {
 
 /// Opens (creating the schema when missing) the store the URL names. A URL of another
 /// scheme is a core::ConfigError; a database that cannot be opened is a StoreError.
-MessageStorePtr openStore(const StoreConfig &config);
+MessageStorePtr openStore(const StoreConfig& config);
 
 } // namespace hl7gw::store

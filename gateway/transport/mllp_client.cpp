@@ -22,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t ReadChunkBytes = 16 * 1024;
 
-Poco::Logger &logger()
+Poco::Logger& logger()
 {
     return Poco::Logger::get("hl7gw.transport.mllp");
 }
@@ -50,7 +50,7 @@ class MllpClient::Impl {
     /// it and sent nothing since the last answer.
     bool reusable();
     std::string readAnswer(Clock::time_point deadline);
-    [[noreturn]] void fail(const std::string &what);
+    [[noreturn]] void fail(const std::string& what);
 
     MllpClientConfig config_;
     Poco::AutoPtr<Poco::Net::Context> context_;
@@ -71,12 +71,12 @@ std::string MllpClient::Impl::exchange(std::string_view message)
         detail::setTimeouts(*socket_, milliseconds(config_.ackTimeoutMs));
         detail::sendAll(*socket_, MllpFramer::frame(message));
         return readAnswer(deadline);
-    } catch (const TransportError &) {
+    } catch (const TransportError&) {
         close();
         throw;
-    } catch (const Poco::Exception &error) {
+    } catch (const Poco::Exception& error) {
         fail(error.displayText());
-    } catch (const std::exception &error) {
+    } catch (const std::exception& error) {
         fail(error.what());
     }
 }
@@ -166,7 +166,7 @@ std::string MllpClient::Impl::readAnswer(Clock::time_point deadline)
     }
 }
 
-void MllpClient::Impl::fail(const std::string &what)
+void MllpClient::Impl::fail(const std::string& what)
 {
     close();
     throw TransportError(detail::text("MLLP ", config_.to.toString(), ": ", what));
@@ -177,7 +177,7 @@ void MllpClient::Impl::close()
     if (socket_) {
         try {
             socket_->close();
-        } catch (const Poco::Exception &) {
+        } catch (const Poco::Exception&) {
             // A TLS close_notify that cannot be sent: the descriptor is closed regardless.
         }
         socket_.reset();

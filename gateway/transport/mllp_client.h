@@ -32,8 +32,8 @@ class MllpClient {
   public:
     explicit MllpClient(MllpClientConfig config);
     ~MllpClient();
-    MllpClient(const MllpClient &) = delete;
-    MllpClient &operator=(const MllpClient &) = delete;
+    MllpClient(const MllpClient&) = delete;
+    MllpClient& operator=(const MllpClient&) = delete;
 
     /// Frames `message`, sends it and returns the answer's bytes (without the envelope).
     /// Throws TransportError when it cannot connect, send, or gets no complete answer within

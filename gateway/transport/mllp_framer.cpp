@@ -13,9 +13,9 @@ namespace {
 // hundreds of connections and a 16 MiB limit that would pin gigabytes.
 constexpr std::size_t RetainedCapacity = 1024 * 1024;
 
-const char *findByte(const char *from, const char *to, char byte)
+const char* findByte(const char* from, const char* to, char byte)
 {
-    return static_cast<const char *>(std::memchr(from, byte, static_cast<std::size_t>(to - from)));
+    return static_cast<const char*>(std::memchr(from, byte, static_cast<std::size_t>(to - from)));
 }
 
 } // namespace
@@ -23,8 +23,8 @@ const char *findByte(const char *from, const char *to, char byte)
 MllpFramer::MllpFramer(std::size_t maxFrameBytes) : maxFrameBytes_(maxFrameBytes) {}
 
 MllpFramer::~MllpFramer() = default;
-MllpFramer::MllpFramer(MllpFramer &&) noexcept = default;
-MllpFramer &MllpFramer::operator=(MllpFramer &&) noexcept = default;
+MllpFramer::MllpFramer(MllpFramer&&) noexcept = default;
+MllpFramer& MllpFramer::operator=(MllpFramer&&) noexcept = default;
 
 std::span<char> MllpFramer::prepare(std::size_t minBytes)
 {
@@ -78,14 +78,14 @@ void MllpFramer::feed(std::string_view bytes)
 
 MllpFramer::Event MllpFramer::next()
 {
-    const char *const data = data_.get();
+    const char* const data = data_.get();
     for (;;) {
         switch (state_) {
         case State::Seeking: {
             if (begin_ == end_) {
                 return {};
             }
-            const char *start = findByte(data + begin_, data + end_, StartBlock);
+            const char* start = findByte(data + begin_, data + end_, StartBlock);
             const std::size_t stop = start ? static_cast<std::size_t>(start - data) : end_;
             if (stop > begin_) {
                 // STANDARDS.md §1.5: bytes before 0x0B are discarded and counted. A run is
@@ -109,12 +109,12 @@ MllpFramer::Event MllpFramer::next()
             break;
         }
         case State::InFrame: {
-            const char *end = findByte(data + scan_, data + end_, EndBlock);
-            const char *limit = end ? end : data + end_;
+            const char* end = findByte(data + scan_, data + end_, EndBlock);
+            const char* limit = end ? end : data + end_;
             // A start block inside a frame means the sender gave up on the frame and began
             // another. Passing both on as one message would acknowledge the second under the
             // first one's control id, so the abandoned part is discarded as junk instead.
-            if (const char *restart = findByte(data + scan_, limit, StartBlock)) {
+            if (const char* restart = findByte(data + scan_, limit, StartBlock)) {
                 const std::size_t at = static_cast<std::size_t>(restart - data);
                 Event junk{EventKind::Junk, offsetOf(begin_), at - begin_, {}};
                 begin_ = at;

@@ -53,10 +53,10 @@ class MllpFramer {
     /// Frames whose message exceeds `maxFrameBytes` give TooLarge.
     explicit MllpFramer(std::size_t maxFrameBytes = DefaultMaxFrameBytes);
     ~MllpFramer();
-    MllpFramer(MllpFramer &&) noexcept;
-    MllpFramer &operator=(MllpFramer &&) noexcept;
-    MllpFramer(const MllpFramer &) = delete;
-    MllpFramer &operator=(const MllpFramer &) = delete;
+    MllpFramer(MllpFramer&&) noexcept;
+    MllpFramer& operator=(MllpFramer&&) noexcept;
+    MllpFramer(const MllpFramer&) = delete;
+    MllpFramer& operator=(const MllpFramer&) = delete;
 
     /// Writable space of at least `minBytes` at the end of the buffer; receive into it, then
     /// commit() what arrived. Invalidates the views of earlier Frame events.

@@ -46,27 +46,27 @@ constexpr auto NoIdleTimeout = std::chrono::hours(24 * 365);
 // share one.
 std::atomic<std::uint64_t> nextConnectionId{1};
 
-Poco::Logger &logger()
+Poco::Logger& logger()
 {
     return Poco::Logger::get("hl7gw.transport.mllp");
 }
 
 /// "listener NAME connection ID peer ADDRESS", written only when a log line is built.
 struct Describe {
-    const ConnectionInfo &info;
+    const ConnectionInfo& info;
 
-    friend std::ostream &operator<<(std::ostream &out, const Describe &described)
+    friend std::ostream& operator<<(std::ostream& out, const Describe& described)
     {
         return out << "listener " << described.info.listener << " connection "
                    << described.info.connectionId << " peer " << described.info.peer;
     }
 };
 
-std::string peerOf(const Poco::Net::StreamSocket &socket)
+std::string peerOf(const Poco::Net::StreamSocket& socket)
 {
     try {
         return socket.peerAddress().toString();
-    } catch (const Poco::Exception &) {
+    } catch (const Poco::Exception&) {
         return "(disconnected)";
     }
 }
@@ -74,23 +74,23 @@ std::string peerOf(const Poco::Net::StreamSocket &socket)
 /// Counts the connection in connectionsOpen for as long as it lives.
 class OpenGauge {
   public:
-    explicit OpenGauge(std::atomic<std::int64_t> &open) : open_(open)
+    explicit OpenGauge(std::atomic<std::int64_t>& open) : open_(open)
     {
         open_.fetch_add(1, std::memory_order_relaxed);
     }
     ~OpenGauge() { open_.fetch_sub(1, std::memory_order_relaxed); }
-    OpenGauge(const OpenGauge &) = delete;
-    OpenGauge &operator=(const OpenGauge &) = delete;
+    OpenGauge(const OpenGauge&) = delete;
+    OpenGauge& operator=(const OpenGauge&) = delete;
 
   private:
-    std::atomic<std::int64_t> &open_;
+    std::atomic<std::int64_t>& open_;
 };
 
 /// What the listener's threads share for one start()..stop() run. The acceptor's filter, the
 /// factory and every connection hold it, so a connection still running after stop() gave up
 /// waiting for it never touches freed memory.
 struct Run {
-    Run(const MllpListenerConfig &config, const MllpHandler &handler,
+    Run(const MllpListenerConfig& config, const MllpHandler& handler,
         std::shared_ptr<MllpServerStats> stats)
         : config(config), handler(handler), stats(std::move(stats))
     {
@@ -121,7 +121,7 @@ class AdmissionFilter : public Poco::Net::TCPServerConnectionFilter {
   public:
     explicit AdmissionFilter(RunPtr run) : run_(std::move(run)) {}
 
-    bool accept(const Poco::Net::StreamSocket &socket) override
+    bool accept(const Poco::Net::StreamSocket& socket) override
     {
         std::size_t open = 0;
         {
@@ -149,7 +149,7 @@ class AdmissionFilter : public Poco::Net::TCPServerConnectionFilter {
 /// One inbound connection, on its own pool thread for its whole life.
 class MllpConnection : public Poco::Net::TCPServerConnection {
   public:
-    MllpConnection(const Poco::Net::StreamSocket &socket, RunPtr run)
+    MllpConnection(const Poco::Net::StreamSocket& socket, RunPtr run)
         : Poco::Net::TCPServerConnection(socket), run_(std::move(run))
     {
     }
@@ -161,36 +161,36 @@ class MllpConnection : public Poco::Net::TCPServerConnection {
     /// admission when the connection ends, whichever way it ends.
     class Registration {
       public:
-        Registration(Run &run, std::uint64_t id, poco_socket_t fd);
+        Registration(Run& run, std::uint64_t id, poco_socket_t fd);
         ~Registration();
-        Registration(const Registration &) = delete;
-        Registration &operator=(const Registration &) = delete;
+        Registration(const Registration&) = delete;
+        Registration& operator=(const Registration&) = delete;
         bool active() const { return active_; }
         /// Withdraws the socket from stop()'s reach, so that it can be closed: a descriptor
         /// number closed while listed could be reused and shut down by mistake.
         void withdrawSocket();
 
       private:
-        Run &run_;
+        Run& run_;
         std::uint64_t id_;
         bool active_ = false;
     };
 
-    bool handshake(const ConnectionInfo &info);
+    bool handshake(const ConnectionInfo& info);
     /// serve(), with the ways a connection breaks logged (and timeouts counted).
-    void serveUntilClosed(const ConnectionInfo &info);
-    void serve(const ConnectionInfo &info);
+    void serveUntilClosed(const ConnectionInfo& info);
+    void serve(const ConnectionInfo& info);
     /// False when the connection must close now.
-    bool handleEvent(const MllpFramer::Event &event, const ConnectionInfo &info);
+    bool handleEvent(const MllpFramer::Event& event, const ConnectionInfo& info);
     /// False when the handler failed (logged and counted) or stop() has begun.
-    bool handleFrame(const MllpFramer::Event &event, const ConnectionInfo &info);
+    bool handleFrame(const MllpFramer::Event& event, const ConnectionInfo& info);
     bool stopping() const;
 
     RunPtr run_;
     Clock::time_point deadline_;
 };
 
-MllpConnection::Registration::Registration(Run &run, std::uint64_t id, poco_socket_t fd)
+MllpConnection::Registration::Registration(Run& run, std::uint64_t id, poco_socket_t fd)
     : run_(run), id_(id)
 {
     std::lock_guard lock(run_.mutex);
@@ -221,7 +221,7 @@ MllpConnection::Registration::~Registration()
 
 void MllpConnection::run()
 {
-    Run &run = *run_;
+    Run& run = *run_;
     ConnectionInfo info;
     info.connectionId = nextConnectionId.fetch_add(1, std::memory_order_relaxed);
     info.listener = run.config.name;
@@ -245,34 +245,34 @@ void MllpConnection::run()
     registration.withdrawSocket();
     try {
         socket().close();
-    } catch (const Poco::Exception &) {
+    } catch (const Poco::Exception&) {
         // A TLS close_notify the peer no longer takes: the descriptor is closed regardless.
     }
     detail::log(logger(), Poco::Message::PRIO_DEBUG, Describe{info}, ": closed");
 }
 
-void MllpConnection::serveUntilClosed(const ConnectionInfo &info)
+void MllpConnection::serveUntilClosed(const ConnectionInfo& info)
 {
-    Run &run = *run_;
+    Run& run = *run_;
     try {
         serve(info);
-    } catch (const Poco::TimeoutException &) {
+    } catch (const Poco::TimeoutException&) {
         // A TLS record, or an answer, that never completes: as silent as no bytes at all.
         run.stats->idleTimeouts.fetch_add(1, std::memory_order_relaxed);
         detail::log(logger(), Poco::Message::PRIO_INFORMATION, Describe{info},
                     ": timed out inside a read or write");
-    } catch (const Poco::Exception &error) {
+    } catch (const Poco::Exception& error) {
         // stop() shutting the receive side down makes TLS report an unexpected end of stream.
         detail::log(logger(),
                     stopping() ? Poco::Message::PRIO_DEBUG : Poco::Message::PRIO_INFORMATION,
                     Describe{info}, ": broken: ", error.displayText());
-    } catch (const std::exception &error) {
+    } catch (const std::exception& error) {
         detail::log(logger(), Poco::Message::PRIO_WARNING, Describe{info},
                     ": broken: ", error.what());
     }
 }
 
-bool MllpConnection::handshake(const ConnectionInfo &info)
+bool MllpConnection::handshake(const ConnectionInfo& info)
 {
     try {
         detail::setTimeouts(socket(), std::min<Clock::duration>(HandshakeTimeout, run_->idle));
@@ -282,7 +282,7 @@ bool MllpConnection::handshake(const ConnectionInfo &info)
         }
         detail::log(logger(), Poco::Message::PRIO_WARNING, Describe{info},
                     ": TLS handshake did not complete");
-    } catch (const Poco::Exception &error) {
+    } catch (const Poco::Exception& error) {
         // Clients without a certificate under requireClientCert, certificates from another
         // CA, plain MLLP sent to a TLS port, and handshakes that stall all end here.
         detail::log(logger(), Poco::Message::PRIO_WARNING, Describe{info},
@@ -296,9 +296,9 @@ bool MllpConnection::stopping() const
     return run_->stopping.load();
 }
 
-void MllpConnection::serve(const ConnectionInfo &info)
+void MllpConnection::serve(const ConnectionInfo& info)
 {
-    Run &run = *run_;
+    Run& run = *run_;
     detail::setTimeouts(socket(), run.idle);
     MllpFramer framer(run.config.maxFrameBytes);
     deadline_ = Clock::now() + run.idle;
@@ -328,9 +328,9 @@ void MllpConnection::serve(const ConnectionInfo &info)
     }
 }
 
-bool MllpConnection::handleEvent(const MllpFramer::Event &event, const ConnectionInfo &info)
+bool MllpConnection::handleEvent(const MllpFramer::Event& event, const ConnectionInfo& info)
 {
-    Run &run = *run_;
+    Run& run = *run_;
     switch (event.kind) {
     case MllpFramer::EventKind::NeedMore:
         return true;
@@ -362,9 +362,9 @@ bool MllpConnection::handleEvent(const MllpFramer::Event &event, const Connectio
     return false;
 }
 
-bool MllpConnection::handleFrame(const MllpFramer::Event &event, const ConnectionInfo &info)
+bool MllpConnection::handleFrame(const MllpFramer::Event& event, const ConnectionInfo& info)
 {
-    Run &run = *run_;
+    Run& run = *run_;
     // Frames already buffered when stop() began are left to the sender to send again; only
     // the one being handled is finished.
     if (stopping()) {
@@ -377,9 +377,9 @@ bool MllpConnection::handleFrame(const MllpFramer::Event &event, const Connectio
     std::string failure;
     try {
         ack = run.handler(event.message, info);
-    } catch (const Poco::Exception &error) {
+    } catch (const Poco::Exception& error) {
         failure = error.displayText();
-    } catch (const std::exception &error) {
+    } catch (const std::exception& error) {
         failure = error.what();
     } catch (...) {
         failure = "unknown exception";
@@ -404,7 +404,7 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   public:
     explicit ConnectionFactory(RunPtr run) : run_(std::move(run)) {}
 
-    Poco::Net::TCPServerConnection *createConnection(const Poco::Net::StreamSocket &socket) override
+    Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override
     {
         return new MllpConnection(socket, run_);
     }
@@ -451,12 +451,12 @@ MllpServer::~MllpServer()
 
 void MllpServer::start()
 {
-    Impl &impl = *impl_;
+    Impl& impl = *impl_;
     if (impl.server) {
         return;
     }
     initializeTransport();
-    const MllpListenerConfig &config = impl.config;
+    const MllpListenerConfig& config = impl.config;
     const std::string where = "listener " + config.name + " on " + config.listen.toString();
 
     Poco::Net::ServerSocket socket;
@@ -468,9 +468,9 @@ void MllpServer::start()
         // No SO_REUSEPORT: a second listener on a taken port must fail, not share it.
         socket.bind(address, true, false);
         socket.listen(Backlog);
-    } catch (const TransportError &error) {
+    } catch (const TransportError& error) {
         throw TransportError(where + ": " + error.message());
-    } catch (const Poco::Exception &error) {
+    } catch (const Poco::Exception& error) {
         throw TransportError(where + ": cannot listen: " + error.displayText());
     }
 
@@ -494,19 +494,20 @@ void MllpServer::start()
     impl.socket = socket;
     impl.port = socket.address().port();
     impl.stopping = false;
-    detail::log(logger(), Poco::Message::PRIO_INFORMATION, "listener ", config.name,
+    // Debug: the application logs the one start line with every listener in it.
+    detail::log(logger(), Poco::Message::PRIO_DEBUG, "listener ", config.name,
                 " listening on ", socket.address().toString(), config.tls ? " (TLS" : " (plain",
                 ", maxConnections ", config.maxConnections, ")");
 }
 
 void MllpServer::stop()
 {
-    Impl &impl = *impl_;
+    Impl& impl = *impl_;
     if (!impl.server) {
         return;
     }
     impl.stopping = true;
-    Run &run = *impl.run;
+    Run& run = *impl.run;
     {
         std::lock_guard lock(run.mutex);
         run.stopping = true;
@@ -519,7 +520,7 @@ void MllpServer::stop()
         // Shutting down only the receive side wakes a connection blocked in poll() or
         // recv() (it sees end of stream) while an answer being written still goes out.
         std::lock_guard lock(run.mutex);
-        for (const auto &[id, fd] : run.live) {
+        for (const auto& [id, fd] : run.live) {
             ::shutdown(fd, SHUT_RD);
         }
     }
@@ -530,7 +531,7 @@ void MllpServer::stop()
         drained = run.drained.wait_for(lock, DrainTimeout, [&run] { return run.running == 0; });
         if (!drained) {
             stuck = run.running;
-            for (const auto &[id, fd] : run.live) {
+            for (const auto& [id, fd] : run.live) {
                 ::shutdown(fd, SHUT_RDWR);
             }
         }
@@ -558,12 +559,12 @@ std::uint16_t MllpServer::port() const
     return impl_->port.load();
 }
 
-const MllpListenerConfig &MllpServer::config() const
+const MllpListenerConfig& MllpServer::config() const
 {
     return impl_->config;
 }
 
-const MllpServerStats &MllpServer::stats() const
+const MllpServerStats& MllpServer::stats() const
 {
     return *impl_->stats;
 }

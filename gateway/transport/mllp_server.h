@@ -38,7 +38,7 @@ struct ConnectionInfo {
 ///
 /// Called concurrently from every open connection's thread. `message` is valid only during
 /// the call; an empty frame (0x0B 0x1C 0x0D) is passed on like any other.
-using MllpHandler = std::function<std::string(std::string_view message, const ConnectionInfo &)>;
+using MllpHandler = std::function<std::string(std::string_view message, const ConnectionInfo&)>;
 
 /// Counters of one listener, readable from any thread (for /metrics). They accumulate across
 /// stop() and start().
@@ -65,16 +65,16 @@ class MllpServer {
   public:
     MllpServer(MllpListenerConfig config, MllpHandler handler);
     ~MllpServer();
-    MllpServer(const MllpServer &) = delete;
-    MllpServer &operator=(const MllpServer &) = delete;
+    MllpServer(const MllpServer&) = delete;
+    MllpServer& operator=(const MllpServer&) = delete;
 
     /// Throws TransportError when the address cannot be bound or the certificates not loaded.
     void start();
     void stop();
     /// The bound port (useful with port 0).
     std::uint16_t port() const;
-    const MllpListenerConfig &config() const;
-    const MllpServerStats &stats() const;
+    const MllpListenerConfig& config() const;
+    const MllpServerStats& stats() const;
     /// True from the moment stop() begins until the next start(): new connections are
     /// refused and the open ones are being drained (for /healthz, or a handler that waits).
     bool isStopping() const;

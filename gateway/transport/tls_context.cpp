@@ -23,7 +23,7 @@ using Poco::Net::Context;
 // ATNA names TLS_RSA_WITH_AES_128_CBC_SHA as the suite every node must offer, and older
 // partner stacks speak nothing else. TLS 1.3 suites are configured separately by OpenSSL and
 // all acceptable.
-constexpr const char *CipherList =
+constexpr const char* CipherList =
     "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:!PSK:!SRP:!CAMELLIA:@STRENGTH";
 
 struct CertificateHandlers {
@@ -31,30 +31,30 @@ struct CertificateHandlers {
     Context::InvalidCertificateHandlerPtr client;
 };
 
-CertificateHandlers &certificateHandlers()
+CertificateHandlers& certificateHandlers()
 {
     // Never destroyed: a handler's destructor unregisters from SSLManager, whose own static
     // instance may already be gone at exit.
-    static auto *handlers = new CertificateHandlers;
+    static auto* handlers = new CertificateHandlers;
     return *handlers;
 }
 
 std::once_flag initialized;
 
-template <typename Build> Context::Ptr buildContext(const char *role, Build build)
+template <typename Build> Context::Ptr buildContext(const char* role, Build build)
 {
     initializeTransport();
     try {
         return build();
-    } catch (const TransportError &) {
+    } catch (const TransportError&) {
         throw;
-    } catch (const Poco::Exception &error) {
+    } catch (const Poco::Exception& error) {
         // SSLContextException names the file that failed and OpenSSL's reason.
         throw TransportError(std::string("TLS ") + role + ": " + error.displayText());
     }
 }
 
-void restrictProtocols(Context &context)
+void restrictProtocols(Context& context)
 {
     // IHE ATNA and BCP 195: nothing below TLS 1.2.
     context.requireMinimumProtocol(Context::PROTO_TLSV1_2);
@@ -71,7 +71,7 @@ void initializeTransport()
         // registers itself on construction), so these also veto any accepting handler
         // someone else installs: a certificate that fails verification is never accepted
         // in this process.
-        CertificateHandlers &handlers = certificateHandlers();
+        CertificateHandlers& handlers = certificateHandlers();
         handlers.server = new Poco::Net::RejectCertificateHandler(true);
         handlers.client = new Poco::Net::RejectCertificateHandler(false);
 
@@ -82,7 +82,7 @@ void initializeTransport()
     });
 }
 
-Context::Ptr makeServerContext(const TlsConfig &config)
+Context::Ptr makeServerContext(const TlsConfig& config)
 {
     return buildContext("server", [&config]() -> Context::Ptr {
         if (config.cert.empty() || config.key.empty()) {
@@ -115,7 +115,7 @@ Context::Ptr makeServerContext(const TlsConfig &config)
         // client's IP address; node certificates (IHE ATNA) name the node, not its address.
         // The chain is still verified by OpenSSL against ca.
         context->enableExtendedCertificateVerification(false);
-        SSL_CTX *ssl = context->sslContext();
+        SSL_CTX* ssl = context->sslContext();
         if (SSL_CTX_check_private_key(ssl) != 1) {
             throw TransportError("TLS server: key " + config.key + " does not match cert " +
                                  config.cert);
@@ -123,7 +123,7 @@ Context::Ptr makeServerContext(const TlsConfig &config)
         if (!config.ca.empty()) {
             // Tells clients which CA we accept, so one holding several certificates picks
             // the right one.
-            if (STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(config.ca.c_str())) {
+            if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.ca.c_str())) {
                 SSL_CTX_set_client_CA_list(ssl, names);
             }
         }
@@ -136,7 +136,7 @@ Context::Ptr makeServerContext(const TlsConfig &config)
     });
 }
 
-Context::Ptr makeClientContext(const TlsConfig &config)
+Context::Ptr makeClientContext(const TlsConfig& config)
 {
     return buildContext("client", [&config]() -> Context::Ptr {
         if (config.cert.empty() != config.key.empty()) {

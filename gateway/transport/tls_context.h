@@ -30,12 +30,12 @@ void initializeTransport();
 /// Client certificates: with requireClientCert, required and verified against `ca` (which is
 /// then required); otherwise, with `ca`, verified when a client offers one; without `ca`, not
 /// requested. Throws TransportError naming the file that could not be loaded.
-Poco::AutoPtr<Poco::Net::Context> makeServerContext(const TlsConfig &config);
+Poco::AutoPtr<Poco::Net::Context> makeServerContext(const TlsConfig& config);
 
 /// A client Context for `config`: the server's certificate is always verified (against `ca`,
 /// or the system's CAs when `ca` is empty) and must name the host connected to, loopback
 /// included; a failure rejects the connection. `cert` + `key`, when given, are presented as
 /// the client certificate (mutual TLS). TLS 1.2 minimum. Throws TransportError.
-Poco::AutoPtr<Poco::Net::Context> makeClientContext(const TlsConfig &config);
+Poco::AutoPtr<Poco::Net::Context> makeClientContext(const TlsConfig& config);
 
 } // namespace hl7gw::transport

@@ -28,7 +28,7 @@ inline std::filesystem::path dataDir()
     return HL7GW_TEST_DATA_DIR;
 }
 
-inline std::string readFile(const std::filesystem::path &path)
+inline std::string readFile(const std::filesystem::path& path)
 {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -36,16 +36,16 @@ inline std::string readFile(const std::filesystem::path &path)
 
 /// Every regular file below `dir` (recursively) whose name ends in one of `suffixes`,
 /// sorted so test output is stable.
-inline std::vector<std::filesystem::path> filesUnder(const std::filesystem::path &dir,
-                                                     const std::vector<std::string> &suffixes)
+inline std::vector<std::filesystem::path> filesUnder(const std::filesystem::path& dir,
+                                                     const std::vector<std::string>& suffixes)
 {
     std::vector<std::filesystem::path> files;
-    for (const auto &entry : std::filesystem::recursive_directory_iterator(dir)) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
         if (!entry.is_regular_file()) {
             continue;
         }
         const std::string name = entry.path().filename().string();
-        for (const std::string &suffix : suffixes) {
+        for (const std::string& suffix : suffixes) {
             if (name.size() >= suffix.size() &&
                 name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
                 files.push_back(entry.path());
@@ -69,18 +69,18 @@ class TempDir {
         std::error_code ignored;
         std::filesystem::remove_all(path_, ignored);
     }
-    TempDir(const TempDir &) = delete;
-    TempDir &operator=(const TempDir &) = delete;
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
 
-    const std::filesystem::path &path() const { return path_; }
-    std::string file(const std::string &name) const { return (path_ / name).string(); }
+    const std::filesystem::path& path() const { return path_; }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
 
   private:
     std::filesystem::path path_;
 };
 
 /// Waits until `done()` holds, polling; false after `seconds`.
-inline bool waitFor(const std::function<bool()> &done, double seconds = 10)
+inline bool waitFor(const std::function<bool()>& done, double seconds = 10)
 {
     const auto until = std::chrono::steady_clock::now() +
                        std::chrono::milliseconds(static_cast<long>(seconds * 1000));

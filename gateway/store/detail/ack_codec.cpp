@@ -17,9 +17,9 @@ constexpr int MemLevel = 2;
 // Beyond this an ACK carries long ERR texts rather than echoed header fields.
 constexpr std::size_t MaxDeflatedAck = 64 * 1024;
 
-const Bytef *bytesOf(std::string_view text)
+const Bytef* bytesOf(std::string_view text)
 {
-    return reinterpret_cast<const Bytef *>(text.data());
+    return reinterpret_cast<const Bytef*>(text.data());
 }
 
 } // namespace
@@ -47,9 +47,9 @@ EncodedAck encodeAck(std::string_view ack, std::string_view raw)
                                    static_cast<uInt>(dictionary.size())) == Z_OK;
     if (ok) {
         out.resize(deflateBound(&stream, static_cast<uLong>(ack.size())));
-        stream.next_in = const_cast<Bytef *>(bytesOf(ack));
+        stream.next_in = const_cast<Bytef*>(bytesOf(ack));
         stream.avail_in = static_cast<uInt>(ack.size());
-        stream.next_out = reinterpret_cast<Bytef *>(out.data());
+        stream.next_out = reinterpret_cast<Bytef*>(out.data());
         stream.avail_out = static_cast<uInt>(out.size());
         ok = deflate(&stream, Z_FINISH) == Z_STREAM_END;
         out.resize(out.size() - stream.avail_out);
@@ -78,12 +78,12 @@ std::string decodeAck(AckFormat format, std::string_view bytes, std::string_view
     std::string out;
     int rc =
         inflateSetDictionary(&stream, bytesOf(dictionary), static_cast<uInt>(dictionary.size()));
-    stream.next_in = const_cast<Bytef *>(bytesOf(bytes));
+    stream.next_in = const_cast<Bytef*>(bytesOf(bytes));
     stream.avail_in = static_cast<uInt>(bytes.size());
     while (rc == Z_OK) {
         const std::size_t done = out.size();
         out.resize(done + std::max<std::size_t>(256, bytes.size() * 4));
-        stream.next_out = reinterpret_cast<Bytef *>(out.data() + done);
+        stream.next_out = reinterpret_cast<Bytef*>(out.data() + done);
         stream.avail_out = static_cast<uInt>(out.size() - done);
         rc = inflate(&stream, Z_NO_FLUSH);
         out.resize(out.size() - stream.avail_out);

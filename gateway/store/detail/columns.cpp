@@ -59,7 +59,7 @@ std::size_t utf8SequenceAt(std::string_view text, std::size_t i)
 }
 
 // PostgreSQL's text output of bytea with bytea_output = hex (the default since 9.0).
-std::string decodeHexBytea(const std::string &text)
+std::string decodeHexBytea(const std::string& text)
 {
     if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0) {
         throw StoreError("unexpected bytea text from PostgreSQL (is bytea_output = escape?)");
@@ -201,38 +201,38 @@ const std::string PrepareString;
 const BLOB PrepareBlob;
 
 template <typename T>
-T extractOr(std::size_t pos, const T &defVal, AbstractExtractor::Ptr &extractor)
+T extractOr(std::size_t pos, const T& defVal, AbstractExtractor::Ptr& extractor)
 {
     T value;
     TypeHandler<T>::extract(pos, value, defVal, extractor);
     return value;
 }
 
-Poco::Int64 int64At(std::size_t pos, AbstractExtractor::Ptr &extractor)
+Poco::Int64 int64At(std::size_t pos, AbstractExtractor::Ptr& extractor)
 {
     return extractOr<Poco::Int64>(pos, 0, extractor);
 }
 
-std::string textAt(std::size_t pos, AbstractExtractor::Ptr &extractor)
+std::string textAt(std::size_t pos, AbstractExtractor::Ptr& extractor)
 {
     return extractOr<std::string>(pos, PrepareString, extractor);
 }
 
-std::string bytesAt(std::size_t pos, AbstractExtractor::Ptr &extractor)
+std::string bytesAt(std::size_t pos, AbstractExtractor::Ptr& extractor)
 {
     Bytes bytes;
     TypeHandler<Bytes>::extract(pos, bytes, Bytes{}, extractor);
     return std::move(bytes.value);
 }
 
-void prepareInts(std::size_t pos, std::size_t count, AbstractPreparator::Ptr &preparator)
+void prepareInts(std::size_t pos, std::size_t count, AbstractPreparator::Ptr& preparator)
 {
     for (std::size_t i = 0; i < count; ++i) {
         TypeHandler<Poco::Int64>::prepare(pos + i, PrepareInt, preparator);
     }
 }
 
-void prepareStrings(std::size_t pos, std::size_t count, AbstractPreparator::Ptr &preparator)
+void prepareStrings(std::size_t pos, std::size_t count, AbstractPreparator::Ptr& preparator)
 {
     for (std::size_t i = 0; i < count; ++i) {
         TypeHandler<std::string>::prepare(pos + i, PrepareString, preparator);
@@ -241,21 +241,21 @@ void prepareStrings(std::size_t pos, std::size_t count, AbstractPreparator::Ptr 
 
 } // namespace
 
-void TypeHandler<Bytes>::bind(std::size_t, const Bytes &, AbstractBinder::Ptr,
+void TypeHandler<Bytes>::bind(std::size_t, const Bytes&, AbstractBinder::Ptr,
                               AbstractBinder::Direction)
 {
     poco_bugcheck_msg("Bytes is read-only; bind a BLOB");
 }
 
-void TypeHandler<Bytes>::prepare(std::size_t pos, const Bytes &, AbstractPreparator::Ptr preparator)
+void TypeHandler<Bytes>::prepare(std::size_t pos, const Bytes&, AbstractPreparator::Ptr preparator)
 {
     TypeHandler<BLOB>::prepare(pos, PrepareBlob, preparator);
 }
 
-void TypeHandler<Bytes>::extract(std::size_t pos, Bytes &obj, const Bytes &defVal,
+void TypeHandler<Bytes>::extract(std::size_t pos, Bytes& obj, const Bytes& defVal,
                                  AbstractExtractor::Ptr extractor)
 {
-    if (dynamic_cast<PostgreSQL::Extractor *>(extractor.get()) != nullptr) {
+    if (dynamic_cast<PostgreSQL::Extractor*>(extractor.get()) != nullptr) {
         std::string text;
         if (!extractor->extract(pos, text)) {
             obj = defVal;
@@ -269,16 +269,16 @@ void TypeHandler<Bytes>::extract(std::size_t pos, Bytes &obj, const Bytes &defVa
         obj = defVal;
         return;
     }
-    obj.value.assign(reinterpret_cast<const char *>(blob.rawContent()), blob.size());
+    obj.value.assign(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
 }
 
-void TypeHandler<MessageRecord>::bind(std::size_t, const MessageRecord &, AbstractBinder::Ptr,
+void TypeHandler<MessageRecord>::bind(std::size_t, const MessageRecord&, AbstractBinder::Ptr,
                                       AbstractBinder::Direction)
 {
     poco_bugcheck_msg("MessageRecord is read-only");
 }
 
-void TypeHandler<MessageRecord>::prepare(std::size_t pos, const MessageRecord &,
+void TypeHandler<MessageRecord>::prepare(std::size_t pos, const MessageRecord&,
                                          AbstractPreparator::Ptr preparator)
 {
     prepareInts(pos, 6, preparator);                              // id .. updated_at
@@ -292,7 +292,7 @@ void TypeHandler<MessageRecord>::prepare(std::size_t pos, const MessageRecord &,
     TypeHandler<BLOB>::prepare(pos + 18, PrepareBlob, preparator);
 }
 
-void TypeHandler<MessageRecord>::extract(std::size_t pos, MessageRecord &obj, const MessageRecord &,
+void TypeHandler<MessageRecord>::extract(std::size_t pos, MessageRecord& obj, const MessageRecord&,
                                          AbstractExtractor::Ptr extractor)
 {
     namespace detail = hl7gw::store::detail;
@@ -319,21 +319,21 @@ void TypeHandler<MessageRecord>::extract(std::size_t pos, MessageRecord &obj, co
     obj.ack = ack.empty() ? std::string() : detail::decodeAck(ackFormat, ack, obj.raw);
 }
 
-void TypeHandler<DestinationDepth>::bind(std::size_t, const DestinationDepth &, AbstractBinder::Ptr,
+void TypeHandler<DestinationDepth>::bind(std::size_t, const DestinationDepth&, AbstractBinder::Ptr,
                                          AbstractBinder::Direction)
 {
     poco_bugcheck_msg("DestinationDepth is read-only");
 }
 
-void TypeHandler<DestinationDepth>::prepare(std::size_t pos, const DestinationDepth &,
+void TypeHandler<DestinationDepth>::prepare(std::size_t pos, const DestinationDepth&,
                                             AbstractPreparator::Ptr preparator)
 {
     prepareStrings(pos, 1, preparator);
     prepareInts(pos + 1, 3, preparator);
 }
 
-void TypeHandler<DestinationDepth>::extract(std::size_t pos, DestinationDepth &obj,
-                                            const DestinationDepth &,
+void TypeHandler<DestinationDepth>::extract(std::size_t pos, DestinationDepth& obj,
+                                            const DestinationDepth&,
                                             AbstractExtractor::Ptr extractor)
 {
     obj.destination = textAt(pos, extractor);

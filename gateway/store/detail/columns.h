@@ -42,12 +42,12 @@ namespace Poco::Data {
 template <> class TypeHandler<hl7gw::store::detail::Bytes> {
   public:
     static std::size_t size() { return 1; }
-    static void bind(std::size_t pos, const hl7gw::store::detail::Bytes &obj,
+    static void bind(std::size_t pos, const hl7gw::store::detail::Bytes& obj,
                      AbstractBinder::Ptr binder, AbstractBinder::Direction dir);
-    static void prepare(std::size_t pos, const hl7gw::store::detail::Bytes &obj,
+    static void prepare(std::size_t pos, const hl7gw::store::detail::Bytes& obj,
                         AbstractPreparator::Ptr preparator);
-    static void extract(std::size_t pos, hl7gw::store::detail::Bytes &obj,
-                        const hl7gw::store::detail::Bytes &defVal,
+    static void extract(std::size_t pos, hl7gw::store::detail::Bytes& obj,
+                        const hl7gw::store::detail::Bytes& defVal,
                         AbstractExtractor::Ptr extractor);
 };
 
@@ -55,12 +55,12 @@ template <> class TypeHandler<hl7gw::store::detail::Bytes> {
 template <> class TypeHandler<hl7gw::store::MessageRecord> {
   public:
     static std::size_t size() { return 19; }
-    static void bind(std::size_t pos, const hl7gw::store::MessageRecord &obj,
+    static void bind(std::size_t pos, const hl7gw::store::MessageRecord& obj,
                      AbstractBinder::Ptr binder, AbstractBinder::Direction dir);
-    static void prepare(std::size_t pos, const hl7gw::store::MessageRecord &obj,
+    static void prepare(std::size_t pos, const hl7gw::store::MessageRecord& obj,
                         AbstractPreparator::Ptr preparator);
-    static void extract(std::size_t pos, hl7gw::store::MessageRecord &obj,
-                        const hl7gw::store::MessageRecord &defVal,
+    static void extract(std::size_t pos, hl7gw::store::MessageRecord& obj,
+                        const hl7gw::store::MessageRecord& defVal,
                         AbstractExtractor::Ptr extractor);
 };
 
@@ -68,12 +68,12 @@ template <> class TypeHandler<hl7gw::store::MessageRecord> {
 template <> class TypeHandler<hl7gw::store::DestinationDepth> {
   public:
     static std::size_t size() { return 4; }
-    static void bind(std::size_t pos, const hl7gw::store::DestinationDepth &obj,
+    static void bind(std::size_t pos, const hl7gw::store::DestinationDepth& obj,
                      AbstractBinder::Ptr binder, AbstractBinder::Direction dir);
-    static void prepare(std::size_t pos, const hl7gw::store::DestinationDepth &obj,
+    static void prepare(std::size_t pos, const hl7gw::store::DestinationDepth& obj,
                         AbstractPreparator::Ptr preparator);
-    static void extract(std::size_t pos, hl7gw::store::DestinationDepth &obj,
-                        const hl7gw::store::DestinationDepth &defVal,
+    static void extract(std::size_t pos, hl7gw::store::DestinationDepth& obj,
+                        const hl7gw::store::DestinationDepth& defVal,
                         AbstractExtractor::Ptr extractor);
 };
 

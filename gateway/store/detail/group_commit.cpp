@@ -13,7 +13,7 @@ namespace {
 // often in all; each run starts from nothing, since the failed one was rolled back.
 constexpr int MaxAttempts = 3;
 
-template <typename Fn> std::exception_ptr attempt(Fn &&fn) noexcept
+template <typename Fn> std::exception_ptr attempt(Fn&& fn) noexcept
 {
     try {
         fn();
@@ -23,15 +23,15 @@ template <typename Fn> std::exception_ptr attempt(Fn &&fn) noexcept
     }
 }
 
-std::string describe(const std::exception_ptr &error)
+std::string describe(const std::exception_ptr& error)
 {
     try {
         std::rethrow_exception(error);
-    } catch (const StoreError &e) {
+    } catch (const StoreError& e) {
         return e.message();
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         return e.displayText();
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
         return e.what();
     } catch (...) {
         return "unknown error";
@@ -40,7 +40,7 @@ std::string describe(const std::exception_ptr &error)
 
 } // namespace
 
-GroupCommitter::GroupCommitter(Target &target, std::size_t maxBatch,
+GroupCommitter::GroupCommitter(Target& target, std::size_t maxBatch,
                                std::chrono::microseconds gatherWindow)
     : target_(target), maxBatch_(std::max<std::size_t>(maxBatch, 1)), gatherWindow_(gatherWindow)
 {
@@ -57,7 +57,7 @@ GroupCommitter::~GroupCommitter()
     thread_.join();
 }
 
-void GroupCommitter::submit(WriteOp &op)
+void GroupCommitter::submit(WriteOp& op)
 {
     std::unique_lock lock(mutex_);
     if (stopping_) {
@@ -79,7 +79,7 @@ void GroupCommitter::submit(WriteOp &op)
 
 void GroupCommitter::run()
 {
-    std::vector<WriteOp *> batch;
+    std::vector<WriteOp*> batch;
     batch.reserve(maxBatch_);
     std::size_t lastBatch = 0;
     std::unique_lock lock(mutex_);
@@ -120,7 +120,7 @@ void GroupCommitter::run()
 
         lock.lock();
         lastBatch = batch.size();
-        for (WriteOp *op : batch) {
+        for (WriteOp* op : batch) {
             // Each caller gets its own exception object: they rethrow it on different threads.
             if (error) {
                 op->error_ = std::make_exception_ptr(StoreError(failure));
@@ -140,8 +140,8 @@ void GroupCommitter::run()
 // lock held; applies with it released, so callers can queue meanwhile. It sleeps until the
 // whole rest of the batch is queued rather than waking for each op: on a small machine the
 // writer's wake-ups compete for the cores the callers need.
-std::exception_ptr GroupCommitter::gather(std::unique_lock<std::mutex> &lock,
-                                          std::vector<WriteOp *> &batch, std::size_t target)
+std::exception_ptr GroupCommitter::gather(std::unique_lock<std::mutex>& lock,
+                                          std::vector<WriteOp*>& batch, std::size_t target)
 {
     const auto deadline = std::chrono::steady_clock::now() + gatherWindow_;
     bool windowOver = false;
@@ -158,7 +158,7 @@ std::exception_ptr GroupCommitter::gather(std::unique_lock<std::mutex> &lock,
             wakeAt_ = 1;
             continue;
         }
-        WriteOp *op = queue_.front();
+        WriteOp* op = queue_.front();
         queue_.pop_front();
         batch.push_back(op);
         lock.unlock();
@@ -171,22 +171,22 @@ std::exception_ptr GroupCommitter::gather(std::unique_lock<std::mutex> &lock,
     return nullptr;
 }
 
-std::exception_ptr GroupCommitter::rerun(const std::vector<WriteOp *> &batch)
+std::exception_ptr GroupCommitter::rerun(const std::vector<WriteOp*>& batch)
 {
     return attempt([&] {
         target_.begin();
-        for (WriteOp *op : batch) {
+        for (WriteOp* op : batch) {
             target_.apply(*op);
         }
         target_.commit();
     });
 }
 
-bool GroupCommitter::retryable(const std::exception_ptr &error) const
+bool GroupCommitter::retryable(const std::exception_ptr& error) const
 {
     try {
         std::rethrow_exception(error);
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         return target_.retryable(e);
     } catch (...) {
         return false;

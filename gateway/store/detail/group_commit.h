@@ -21,7 +21,7 @@ class Writer;
 class WriteOp {
   public:
     virtual ~WriteOp() = default;
-    virtual void apply(Writer &writer) = 0;
+    virtual void apply(Writer& writer) = 0;
 
   private:
     friend class GroupCommitter;
@@ -46,38 +46,38 @@ class GroupCommitter {
       public:
         virtual ~Target() = default;
         virtual void begin() = 0;
-        virtual void apply(WriteOp &op) = 0;
+        virtual void apply(WriteOp& op) = 0;
         virtual void commit() = 0;
         /// After any failure of begin, apply or commit. Must not throw.
         virtual void rollback() noexcept = 0;
         /// True when a batch that failed with `error` is worth running again as it is.
-        virtual bool retryable(const Poco::Exception &error) const = 0;
+        virtual bool retryable(const Poco::Exception& error) const = 0;
     };
 
-    GroupCommitter(Target &target, std::size_t maxBatch, std::chrono::microseconds gatherWindow);
+    GroupCommitter(Target& target, std::size_t maxBatch, std::chrono::microseconds gatherWindow);
     /// Finishes the queued ops, then stops the thread.
     ~GroupCommitter();
 
-    GroupCommitter(const GroupCommitter &) = delete;
-    GroupCommitter &operator=(const GroupCommitter &) = delete;
+    GroupCommitter(const GroupCommitter&) = delete;
+    GroupCommitter& operator=(const GroupCommitter&) = delete;
 
     /// Throws StoreError when the batch failed or the committer is stopping.
-    void submit(WriteOp &op);
+    void submit(WriteOp& op);
 
   private:
     void run();
-    std::exception_ptr gather(std::unique_lock<std::mutex> &lock, std::vector<WriteOp *> &batch,
+    std::exception_ptr gather(std::unique_lock<std::mutex>& lock, std::vector<WriteOp*>& batch,
                               std::size_t target);
-    std::exception_ptr rerun(const std::vector<WriteOp *> &batch);
-    bool retryable(const std::exception_ptr &error) const;
+    std::exception_ptr rerun(const std::vector<WriteOp*>& batch);
+    bool retryable(const std::exception_ptr& error) const;
 
-    Target &target_;
+    Target& target_;
     const std::size_t maxBatch_;
     const std::chrono::microseconds gatherWindow_;
     std::mutex mutex_;
     std::condition_variable wake_; // the writer: work arrived
     std::condition_variable done_; // the callers: a batch finished
-    std::deque<WriteOp *> queue_;
+    std::deque<WriteOp*> queue_;
     bool idle_ = false;      // the writer waits on wake_
     std::size_t wakeAt_ = 1; // ... for this many queued ops
     bool stopping_ = false;

@@ -32,19 +32,19 @@ namespace hl7gw::store::detail {
 namespace {
 
 struct ResultDeleter {
-    void operator()(PGresult *result) const { PQclear(result); }
+    void operator()(PGresult* result) const { PQclear(result); }
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
 /// SQLSTATE in the text, where SqlMessageStore::retryable() looks for it.
-[[noreturn]] void fail(PGconn *conn, const PGresult *result, const char *what)
+[[noreturn]] void fail(PGconn* conn, const PGresult* result, const char* what)
 {
     std::string text = std::string("PostgreSQL: ") + what + ": ";
     text += result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(conn);
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
         text.pop_back();
     }
-    const char *state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
     if (state != nullptr) {
         text += std::string(" (State: ") + state + ")";
     }
@@ -58,7 +58,7 @@ class Prepared {
   public:
     static constexpr int MaxParams = 12;
 
-    Prepared(PGconn *conn, std::string name, const char *sql) : conn_(conn), name_(std::move(name))
+    Prepared(PGconn* conn, std::string name, const char* sql) : conn_(conn), name_(std::move(name))
     {
         const std::string text = adaptSql(Backend::Postgresql, sql);
         Result result(PQprepare(conn_, name_.c_str(), text.c_str(), 0, nullptr));
@@ -67,18 +67,18 @@ class Prepared {
         }
     }
 
-    Prepared &bind(int index, std::int64_t value)
+    Prepared& bind(int index, std::int64_t value)
     {
         numbers_[index - 1] = std::to_string(value);
         set(index, numbers_[index - 1], 0);
         return *this;
     }
-    Prepared &bindText(int index, std::string_view text)
+    Prepared& bindText(int index, std::string_view text)
     {
         set(index, text, 0);
         return *this;
     }
-    Prepared &bindBlob(int index, std::string_view bytes)
+    Prepared& bindBlob(int index, std::string_view bytes)
     {
         set(index, bytes, 1);
         return *this;
@@ -101,7 +101,7 @@ class Prepared {
     int execute()
     {
         const Result result = run();
-        const char *changed = PQcmdTuples(result.get());
+        const char* changed = PQcmdTuples(result.get());
         return changed != nullptr && *changed != '\0' ? std::atoi(changed) : 0;
     }
 
@@ -116,21 +116,21 @@ class Prepared {
         count_ = std::max(count_, index);
     }
 
-    PGconn *conn_;
+    PGconn* conn_;
     std::string name_;
     int count_ = 0;
-    std::array<const char *, MaxParams> values_{};
+    std::array<const char*, MaxParams> values_{};
     std::array<int, MaxParams> lengths_{};
     std::array<int, MaxParams> formats_{};
     std::array<std::string, MaxParams> numbers_;
 };
 
-std::int64_t int64At(const PGresult *result, int row, int column)
+std::int64_t int64At(const PGresult* result, int row, int column)
 {
     if (PQgetisnull(result, row, column) != 0) {
         return 0;
     }
-    const auto *data = reinterpret_cast<const unsigned char *>(PQgetvalue(result, row, column));
+    const auto* data = reinterpret_cast<const unsigned char*>(PQgetvalue(result, row, column));
     const int length = PQgetlength(result, row, column);
     std::uint64_t value = 0;
     for (int i = 0; i < length; ++i) {
@@ -143,22 +143,22 @@ std::int64_t int64At(const PGresult *result, int row, int column)
     return static_cast<std::int64_t>(value);
 }
 
-std::string bytesAt(const PGresult *result, int row, int column)
+std::string bytesAt(const PGresult* result, int row, int column)
 {
     return std::string(PQgetvalue(result, row, column),
                        static_cast<std::size_t>(PQgetlength(result, row, column)));
 }
 
-PGconn *connectionOf(Poco::Data::Session &session)
+PGconn* connectionOf(Poco::Data::Session& session)
 {
-    auto *impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl *>(session.impl());
+    auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session.impl());
     poco_assert_msg(impl != nullptr, "not a PostgreSQL session");
     return impl->handle();
 }
 
 /// The writer's statements, prepared on one connection; prepared again after a reconnect.
 struct Statements {
-    explicit Statements(PGconn *conn)
+    explicit Statements(PGconn* conn)
         : begin(conn, "hl7gw_begin", "BEGIN"), commit(conn, "hl7gw_commit", "COMMIT"),
           rollback(conn, "hl7gw_rollback", "ROLLBACK"),
           insertInbound(conn, "hl7gw_insert_inbound", sql::InsertInbound),
@@ -222,7 +222,7 @@ class PostgresqlWriter final : public Writer {
         return true; // never replaced: see revivePostgresql()
     }
 
-    ReceiveOutcome receive(const InboundRow &row) override
+    ReceiveOutcome receive(const InboundRow& row) override
     {
         ReceiveOutcome outcome;
         statements_->insertInbound.bind(1, row.state)
@@ -254,7 +254,7 @@ class PostgresqlWriter final : public Writer {
         return outcome;
     }
 
-    void route(const RoutingRow &row, Micros now) override
+    void route(const RoutingRow& row, Micros now) override
     {
         statements_->updateRouted.bind(1, row.state)
             .bindText(2, row.error)
@@ -263,7 +263,7 @@ class PostgresqlWriter final : public Writer {
         if (statements_->updateRouted.execute() != 1) {
             return; // unknown, or no longer Received (routed elsewhere, or replayed meanwhile)
         }
-        for (const EntryRow &entry : row.entries) {
+        for (const EntryRow& entry : row.entries) {
             statements_->insertEntry.bind(1, now)
                 .bindBlob(2, entry.controlId)
                 .bindText(3, entry.type)
@@ -275,7 +275,7 @@ class PostgresqlWriter final : public Writer {
         }
     }
 
-    std::vector<ClaimedEntry> claim(const std::string &destination, const std::string &owner,
+    std::vector<ClaimedEntry> claim(const std::string& destination, const std::string& owner,
                                     std::size_t limit, Micros now, Micros leaseUntil) override
     {
         statements_->claim.bindText(1, owner)
@@ -296,17 +296,17 @@ class PostgresqlWriter final : public Writer {
             entries.push_back(std::move(entry));
         }
         std::sort(entries.begin(), entries.end(),
-                  [](const ClaimedEntry &a, const ClaimedEntry &b) { return a.id < b.id; });
+                  [](const ClaimedEntry& a, const ClaimedEntry& b) { return a.id < b.id; });
         return entries;
     }
 
-    void markDelivered(MessageId entry, const std::string &response, Micros now) override
+    void markDelivered(MessageId entry, const std::string& response, Micros now) override
     {
         statements_->markDelivered.bindBlob(1, response).bind(2, now).bind(3, entry);
         statements_->markDelivered.execute();
     }
 
-    void markFailed(MessageId entry, const std::string &error, Micros now, Micros nextAttemptAt,
+    void markFailed(MessageId entry, const std::string& error, Micros now, Micros nextAttemptAt,
                     bool dead) override
     {
         statements_->markFailed.bind(1, stateCode(dead ? MessageState::Dead : MessageState::Queued))
@@ -335,7 +335,7 @@ class PostgresqlWriter final : public Writer {
         if (ids.empty()) {
             return batch;
         }
-        for (const std::string &statement : {sql::deleteEntriesOf(ids), sql::deleteMessages(ids)}) {
+        for (const std::string& statement : {sql::deleteEntriesOf(ids), sql::deleteMessages(ids)}) {
             const Result deleted(PQexec(conn_, statement.c_str()));
             if (!deleted || PQresultStatus(deleted.get()) != PGRES_COMMAND_OK) {
                 fail(conn_, deleted.get(), "prune failed");
@@ -349,15 +349,15 @@ class PostgresqlWriter final : public Writer {
 
   private:
     Poco::Data::Session session_; // owns the connection; first in, last out
-    PGconn *conn_;
+    PGconn* conn_;
     std::unique_ptr<Statements> statements_; // null while the connection is down
 };
 
 } // namespace
 
-void probePostgresql(const std::string &connectString)
+void probePostgresql(const std::string& connectString)
 {
-    PGconn *conn = PQconnectdb(connectString.c_str());
+    PGconn* conn = PQconnectdb(connectString.c_str());
     const bool ok = conn != nullptr && PQstatus(conn) == CONNECTION_OK;
     std::string error = ok                ? std::string()
                         : conn != nullptr ? PQerrorMessage(conn)
@@ -371,14 +371,14 @@ void probePostgresql(const std::string &connectString)
     }
 }
 
-void routePostgresqlNotices(Poco::Data::Session &session)
+void routePostgresqlNotices(Poco::Data::Session& session)
 {
     // libpq prints notices (a WARNING for a ROLLBACK after a failed COMMIT, say) to stderr by
     // default; only app/ writes there. They name statements, never data.
     PQsetNoticeProcessor(
         connectionOf(session),
-        [](void *, const char *message) {
-            Poco::Logger &logger = Poco::Logger::get("hl7gw.store");
+        [](void*, const char* message) {
+            Poco::Logger& logger = Poco::Logger::get("hl7gw.store");
             if (logger.debug()) {
                 std::string text = message;
                 while (!text.empty() && text.back() == '\n') {
@@ -390,9 +390,9 @@ void routePostgresqlNotices(Poco::Data::Session &session)
         nullptr);
 }
 
-void revivePostgresql(Poco::Data::Session &session)
+void revivePostgresql(Poco::Data::Session& session)
 {
-    PGconn *conn = connectionOf(session);
+    PGconn* conn = connectionOf(session);
     if (PQstatus(conn) == CONNECTION_OK) {
         return;
     }

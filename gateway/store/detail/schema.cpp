@@ -10,7 +10,7 @@ namespace {
 
 using namespace Poco::Data::Keywords;
 
-void replaceAll(std::string &text, const std::string &from, const std::string &to)
+void replaceAll(std::string& text, const std::string& from, const std::string& to)
 {
     for (std::size_t at = text.find(from); at != std::string::npos;
          at = text.find(from, at + to.size())) {
@@ -37,7 +37,7 @@ void replaceAll(std::string &text, const std::string &from, const std::string &t
 //   messages_queue    claim: the Queued entries of a destination by order key, oldest first
 //                     (partial: only Queued rows, so it stays as small as the backlog)
 //   messages_parent   deliveriesOf, prune (partial: entries only)
-const char *const SchemaV1[] = {
+const char* const SchemaV1[] = {
     R"(CREATE TABLE messages (
         id {ID},
         parent_id {INT} NOT NULL DEFAULT 0,
@@ -70,9 +70,9 @@ const char *const SchemaV1[] = {
 };
 
 // Any constant works; it only has to be the same on every node.
-constexpr const char *SchemaLockKey = "7261836120541541";
+constexpr const char* SchemaLockKey = "7261836120541541";
 
-void execute(Poco::Data::Session &session, const std::string &sql)
+void execute(Poco::Data::Session& session, const std::string& sql)
 {
     Poco::Data::Statement statement(session);
     statement << sql;
@@ -100,7 +100,7 @@ std::string adaptSql(Backend backend, std::string sql)
     return sql;
 }
 
-void ensureSchema(Poco::Data::Session &session, Backend backend)
+void ensureSchema(Poco::Data::Session& session, Backend backend)
 {
     const bool pg = backend == Backend::Postgresql;
     execute(session, pg ? "BEGIN" : "BEGIN IMMEDIATE");
@@ -120,7 +120,7 @@ void ensureSchema(Poco::Data::Session &session, Backend backend)
                              "); upgrade the gateway");
         }
         if (version < 1) {
-            for (const char *ddl : SchemaV1) {
+            for (const char* ddl : SchemaV1) {
                 execute(session, adaptSql(backend, ddl));
             }
             execute(session, "INSERT INTO schema_version (version) VALUES (1)");
@@ -129,7 +129,7 @@ void ensureSchema(Poco::Data::Session &session, Backend backend)
     } catch (...) {
         try {
             execute(session, "ROLLBACK");
-        } catch (const Poco::Exception &) {
+        } catch (const Poco::Exception&) {
             // The connection is gone; the open fails with the first error.
         }
         throw;

@@ -22,6 +22,6 @@ std::string adaptSql(Backend backend, std::string sql);
 /// the version of an existing schema. Safe when several nodes start at once (PostgreSQL: an
 /// advisory lock; SQLite: BEGIN IMMEDIATE). Throws StoreError for a schema newer than
 /// SchemaVersion, or when the database fails.
-void ensureSchema(Poco::Data::Session &session, Backend backend);
+void ensureSchema(Poco::Data::Session& session, Backend backend);
 
 } // namespace hl7gw::store::detail

@@ -52,7 +52,7 @@ std::string recordColumns(bool bodies)
     return columns;
 }
 
-void execute(Session &session, const std::string &sql)
+void execute(Session& session, const std::string& sql)
 {
     Statement statement(session);
     statement << sql;
@@ -60,7 +60,7 @@ void execute(Session &session, const std::string &sql)
 }
 
 // Per-connection settings.
-void configure(Session &session, Backend backend)
+void configure(Session& session, Backend backend)
 {
     if (backend == Backend::Sqlite) {
         execute(session, "PRAGMA busy_timeout = " + std::to_string(SqliteBusyTimeoutMs));
@@ -94,9 +94,9 @@ class QueryParams {
         order_.push_back({true, texts_.size() - 1});
         return placeholder();
     }
-    void bindTo(Statement &statement)
+    void bindTo(Statement& statement)
     {
-        for (const auto &[text, index] : order_) {
+        for (const auto& [text, index] : order_) {
             if (text) {
                 statement, use(texts_[index]);
             } else {
@@ -113,7 +113,7 @@ class QueryParams {
     std::vector<std::pair<bool, std::size_t>> order_;
 };
 
-std::string whereClause(const MessageQuery &query, QueryParams &params)
+std::string whereClause(const MessageQuery& query, QueryParams& params)
 {
     std::vector<std::string> terms;
     if (query.state) {
@@ -142,7 +142,7 @@ std::string whereClause(const MessageQuery &query, QueryParams &params)
         terms.push_back("m.received_at >= " + params.add(Int64(*query.since)));
     }
     std::string where;
-    for (const std::string &term : terms) {
+    for (const std::string& term : terms) {
         where += where.empty() ? " WHERE " : " AND ";
         where += term;
     }
@@ -151,11 +151,11 @@ std::string whereClause(const MessageQuery &query, QueryParams &params)
 
 template <typename Fn> class LambdaOp final : public WriteOp {
   public:
-    explicit LambdaOp(Fn &fn) : fn_(fn) {}
-    void apply(Writer &writer) override { fn_(writer); }
+    explicit LambdaOp(Fn& fn) : fn_(fn) {}
+    void apply(Writer& writer) override { fn_(writer); }
 
   private:
-    Fn &fn_;
+    Fn& fn_;
 };
 
 } // namespace
@@ -165,7 +165,7 @@ template <typename Fn> class LambdaOp final : public WriteOp {
 /// its next use, since POCO leaks the PGconn of a session it closes after a failure.
 class SqlMessageStore::ReadLease {
   public:
-    explicit ReadLease(SqlMessageStore &store) : store_(store)
+    explicit ReadLease(SqlMessageStore& store) : store_(store)
     {
         std::unique_lock lock(store_.readersMutex_);
         store_.readerFree_.wait(lock, [this] {
@@ -178,7 +178,7 @@ class SqlMessageStore::ReadLease {
             if (store_.url_.backend == Backend::Postgresql) {
                 try {
                     revivePostgresql(*session_);
-                } catch (const StoreError &e) {
+                } catch (const StoreError& e) {
                     // Back to the pool as it is (a constructor that throws runs no destructor).
                     lock.lock();
                     store_.idleReaders_.push_back(std::move(session_));
@@ -211,10 +211,10 @@ class SqlMessageStore::ReadLease {
         store_.readerFree_.notify_one();
     }
 
-    ReadLease(const ReadLease &) = delete;
-    ReadLease &operator=(const ReadLease &) = delete;
+    ReadLease(const ReadLease&) = delete;
+    ReadLease& operator=(const ReadLease&) = delete;
 
-    Session &session() { return *session_; }
+    Session& session() { return *session_; }
     void discard()
     {
         if (store_.url_.backend == Backend::Sqlite) {
@@ -223,7 +223,7 @@ class SqlMessageStore::ReadLease {
     }
 
   private:
-    SqlMessageStore &store_;
+    SqlMessageStore& store_;
     std::unique_ptr<Session> session_;
 };
 
@@ -255,12 +255,12 @@ SqlMessageStore::SqlMessageStore(StoreUrl url, std::size_t maxBatch) : url_(std:
         }
         ensureSchema(session, url_.backend);
         writer_ = makeWriter(session);
-    } catch (const StoreError &) {
+    } catch (const StoreError&) {
         throw;
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         throw StoreError(url_.description + ": " + e.displayText());
     }
-    GroupCommitter::Target &target = *this;
+    GroupCommitter::Target& target = *this;
     committer_ = std::make_unique<GroupCommitter>(target, maxBatch, GatherWindow);
 }
 
@@ -286,10 +286,10 @@ Session SqlMessageStore::connect() const
                               : Session("PostgreSQL", url_.connectString);
         configure(session, url_.backend);
         return session;
-    } catch (const StoreError &e) {
+    } catch (const StoreError& e) {
         // libpq's messages name host and port, never the password.
         throw StoreError("cannot open " + url_.description + ": " + e.message());
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         throw StoreError("cannot open " + url_.description + ": " + e.displayText());
     }
 }
@@ -298,9 +298,9 @@ void SqlMessageStore::rethrowAsStoreError() const
 {
     try {
         throw;
-    } catch (const StoreError &) {
+    } catch (const StoreError&) {
         throw;
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         throw StoreError(url_.description + ": " + e.displayText());
     }
 }
@@ -314,16 +314,16 @@ void SqlMessageStore::begin()
             writer_ = makeWriter(connect());
         }
         writer_->begin();
-    } catch (const Poco::Exception &) {
+    } catch (const Poco::Exception&) {
         rethrowAsStoreError();
     }
 }
 
-void SqlMessageStore::apply(WriteOp &op)
+void SqlMessageStore::apply(WriteOp& op)
 {
     try {
         op.apply(*writer_);
-    } catch (const Poco::Exception &) {
+    } catch (const Poco::Exception&) {
         rethrowAsStoreError();
     }
 }
@@ -332,7 +332,7 @@ void SqlMessageStore::commit()
 {
     try {
         writer_->commit();
-    } catch (const Poco::Exception &) {
+    } catch (const Poco::Exception&) {
         rethrowAsStoreError();
     }
 }
@@ -345,7 +345,7 @@ void SqlMessageStore::rollback() noexcept
     }
 }
 
-bool SqlMessageStore::retryable(const Poco::Exception &error) const
+bool SqlMessageStore::retryable(const Poco::Exception& error) const
 {
     // The writer puts the SQLSTATE into the message text: 40P01 deadlock_detected, 40001
     // serialization_failure (two nodes storing the same duplicates in opposite order can
@@ -355,28 +355,27 @@ bool SqlMessageStore::retryable(const Poco::Exception &error) const
                                                    text.find("State: 40001") != std::string::npos);
 }
 
-template <typename Fn> void SqlMessageStore::write(Fn &&fn)
+template <typename Fn> void SqlMessageStore::write(Fn&& fn)
 {
     LambdaOp<std::remove_reference_t<Fn>> op(fn);
     committer_->submit(op);
 }
 
-template <typename Fn>
-auto SqlMessageStore::read(Fn &&fn) -> decltype(fn(std::declval<Session &>()))
+template <typename Fn> auto SqlMessageStore::read(Fn&& fn) -> decltype(fn(std::declval<Session&>()))
 {
     ReadLease lease(*this);
     try {
         return fn(lease.session());
-    } catch (const StoreError &) {
+    } catch (const StoreError&) {
         lease.discard();
         throw;
-    } catch (const Poco::Exception &e) {
+    } catch (const Poco::Exception& e) {
         lease.discard();
         throw StoreError(url_.description + ": " + e.displayText());
     }
 }
 
-ReceiveOutcome SqlMessageStore::receive(const InboundMessage &message)
+ReceiveOutcome SqlMessageStore::receive(const InboundMessage& message)
 {
     poco_assert_msg(message.state == MessageState::Received ||
                         message.state == MessageState::Rejected,
@@ -406,13 +405,13 @@ ReceiveOutcome SqlMessageStore::receive(const InboundMessage &message)
                         "a routing result is Processed, Filtered or Error");
         routing.state = stateCode(message.routedState);
         routing.error = toText(message.routedError);
-        for (const OutboundEntry &entry : message.entries) {
+        for (const OutboundEntry& entry : message.entries) {
             routing.entries.push_back({toText(entry.destination), toText(entry.type),
                                        entry.orderKey, entry.controlId, entry.payload});
         }
     }
     ReceiveOutcome outcome;
-    write([&](Writer &writer) {
+    write([&](Writer& writer) {
         outcome = writer.receive(row);
         if (routed && !outcome.duplicate) {
             routing.messageId = outcome.id;
@@ -430,7 +429,7 @@ std::vector<MessageRecord> SqlMessageStore::pendingRouting(std::size_t limit)
     if (limit == 0) {
         return {};
     }
-    return read([&](Session &session) {
+    return read([&](Session& session) {
         std::vector<MessageRecord> records;
         Int64 state = Received;
         Int64 max = static_cast<Int64>(limit);
@@ -441,14 +440,14 @@ std::vector<MessageRecord> SqlMessageStore::pendingRouting(std::size_t limit)
     });
 }
 
-void SqlMessageStore::commitRouting(const std::vector<RoutingResult> &results, Micros now)
+void SqlMessageStore::commitRouting(const std::vector<RoutingResult>& results, Micros now)
 {
     if (results.empty()) {
         return;
     }
     std::vector<RoutingRow> rows;
     rows.reserve(results.size());
-    for (const RoutingResult &result : results) {
+    for (const RoutingResult& result : results) {
         poco_assert_msg(result.state == MessageState::Processed ||
                             result.state == MessageState::Filtered ||
                             result.state == MessageState::Error,
@@ -459,14 +458,14 @@ void SqlMessageStore::commitRouting(const std::vector<RoutingResult> &results, M
         row.messageId = result.messageId;
         row.state = stateCode(result.state);
         row.error = toText(result.error);
-        for (const OutboundEntry &entry : result.entries) {
+        for (const OutboundEntry& entry : result.entries) {
             row.entries.push_back({toText(entry.destination), toText(entry.type), entry.orderKey,
                                    entry.controlId, entry.payload});
         }
         rows.push_back(std::move(row));
     }
-    write([&](Writer &writer) {
-        for (const RoutingRow &row : rows) {
+    write([&](Writer& writer) {
+        for (const RoutingRow& row : rows) {
             writer.route(row, now);
         }
     });
@@ -482,7 +481,7 @@ std::vector<ClaimedEntry> SqlMessageStore::claim(std::string_view destination,
     const std::string destinationText = toText(destination);
     const std::string ownerText = toText(owner);
     std::vector<ClaimedEntry> entries;
-    write([&](Writer &writer) {
+    write([&](Writer& writer) {
         entries = writer.claim(destinationText, ownerText, limit, now, leaseUntil);
     });
     return entries;
@@ -491,19 +490,19 @@ std::vector<ClaimedEntry> SqlMessageStore::claim(std::string_view destination,
 void SqlMessageStore::markDelivered(MessageId entry, std::string_view response, Micros now)
 {
     const std::string bytes(response);
-    write([&](Writer &writer) { writer.markDelivered(entry, bytes, now); });
+    write([&](Writer& writer) { writer.markDelivered(entry, bytes, now); });
 }
 
 void SqlMessageStore::markFailed(MessageId entry, std::string_view error, Micros now,
                                  Micros nextAttemptAt, bool dead)
 {
     const std::string text = toText(error);
-    write([&](Writer &writer) { writer.markFailed(entry, text, now, nextAttemptAt, dead); });
+    write([&](Writer& writer) { writer.markFailed(entry, text, now, nextAttemptAt, dead); });
 }
 
 std::optional<MessageRecord> SqlMessageStore::find(MessageId id)
 {
-    std::vector<MessageRecord> records = read([&](Session &session) {
+    std::vector<MessageRecord> records = read([&](Session& session) {
         std::vector<MessageRecord> found;
         Int64 key = id;
         session << "SELECT " + recordColumns(true) + " FROM messages m WHERE m.id = $1", use(key),
@@ -516,9 +515,9 @@ std::optional<MessageRecord> SqlMessageStore::find(MessageId id)
     return std::move(records.front());
 }
 
-std::vector<MessageRecord> SqlMessageStore::list(const MessageQuery &query)
+std::vector<MessageRecord> SqlMessageStore::list(const MessageQuery& query)
 {
-    return read([&](Session &session) {
+    return read([&](Session& session) {
         QueryParams params;
         std::string sql = "SELECT " + recordColumns(query.withBodies) + " FROM messages m" +
                           whereClause(query, params) + " ORDER BY m.id DESC";
@@ -535,9 +534,9 @@ std::vector<MessageRecord> SqlMessageStore::list(const MessageQuery &query)
     });
 }
 
-std::int64_t SqlMessageStore::count(const MessageQuery &query)
+std::int64_t SqlMessageStore::count(const MessageQuery& query)
 {
-    return read([&](Session &session) {
+    return read([&](Session& session) {
         QueryParams params;
         const std::string sql = "SELECT COUNT(*) FROM messages m" + whereClause(query, params);
         Int64 total = 0;
@@ -552,7 +551,7 @@ std::int64_t SqlMessageStore::count(const MessageQuery &query)
 
 std::vector<MessageRecord> SqlMessageStore::deliveriesOf(MessageId parent)
 {
-    return read([&](Session &session) {
+    return read([&](Session& session) {
         std::vector<MessageRecord> records;
         Int64 key = parent;
         session << "SELECT " + recordColumns(true) +
@@ -566,13 +565,13 @@ std::vector<MessageRecord> SqlMessageStore::deliveriesOf(MessageId parent)
 bool SqlMessageStore::replay(MessageId id, Micros now)
 {
     bool found = false;
-    write([&](Writer &writer) { found = writer.replay(id, now); });
+    write([&](Writer& writer) { found = writer.replay(id, now); });
     return found;
 }
 
 std::vector<DestinationDepth> SqlMessageStore::queueDepths()
 {
-    return read([&](Session &session) {
+    return read([&](Session& session) {
         std::vector<DestinationDepth> depths;
         Int64 queued = Queued;
         Int64 dead = Dead;
@@ -591,7 +590,7 @@ std::int64_t SqlMessageStore::prune(Micros before)
 {
     // Batches run through the writer like any write, each in its own commit, so a large
     // prune never holds the write lock for long and receive() keeps its latency.
-    const MessageId upTo = read([&](Session &session) {
+    const MessageId upTo = read([&](Session& session) {
         Int64 max = 0;
         Int64 limit = before;
         session << "SELECT COALESCE(MAX(id), 0) FROM messages WHERE received_at < $1 "
@@ -603,7 +602,7 @@ std::int64_t SqlMessageStore::prune(Micros before)
     MessageId after = 0;
     while (after < upTo) {
         PruneBatch batch;
-        write([&](Writer &writer) { batch = writer.pruneBatch(after, upTo, before); });
+        write([&](Writer& writer) { batch = writer.pruneBatch(after, upTo, before); });
         deleted += batch.rows;
         if (batch.messages < PruneBatchRows) {
             break;
@@ -615,7 +614,7 @@ std::int64_t SqlMessageStore::prune(Micros before)
 
 void SqlMessageStore::ping()
 {
-    read([&](Session &session) {
+    read([&](Session& session) {
         Int64 one = 0;
         session << "SELECT 1", into(one), now;
         if (one != 1) {

@@ -26,17 +26,17 @@ class SqlMessageStore final : public MessageStore, private GroupCommitter::Targe
     SqlMessageStore(StoreUrl url, std::size_t maxBatch);
     ~SqlMessageStore() override;
 
-    ReceiveOutcome receive(const InboundMessage &message) override;
+    ReceiveOutcome receive(const InboundMessage& message) override;
     std::vector<MessageRecord> pendingRouting(std::size_t limit) override;
-    void commitRouting(const std::vector<RoutingResult> &results, Micros now) override;
+    void commitRouting(const std::vector<RoutingResult>& results, Micros now) override;
     std::vector<ClaimedEntry> claim(std::string_view destination, std::string_view owner,
                                     std::size_t limit, Micros now, Micros leaseUntil) override;
     void markDelivered(MessageId entry, std::string_view response, Micros now) override;
     void markFailed(MessageId entry, std::string_view error, Micros now, Micros nextAttemptAt,
                     bool dead) override;
     std::optional<MessageRecord> find(MessageId id) override;
-    std::vector<MessageRecord> list(const MessageQuery &query) override;
-    std::int64_t count(const MessageQuery &query) override;
+    std::vector<MessageRecord> list(const MessageQuery& query) override;
+    std::int64_t count(const MessageQuery& query) override;
     std::vector<MessageRecord> deliveriesOf(MessageId parent) override;
     bool replay(MessageId id, Micros now) override;
     std::vector<DestinationDepth> queueDepths() override;
@@ -53,13 +53,12 @@ class SqlMessageStore final : public MessageStore, private GroupCommitter::Targe
 
     // GroupCommitter::Target, on the committer's thread:
     void begin() override;
-    void apply(WriteOp &op) override;
+    void apply(WriteOp& op) override;
     void commit() override;
     void rollback() noexcept override;
-    bool retryable(const Poco::Exception &error) const override;
-    template <typename Fn> void write(Fn &&fn);
-    template <typename Fn>
-    auto read(Fn &&fn) -> decltype(fn(std::declval<Poco::Data::Session &>()));
+    bool retryable(const Poco::Exception& error) const override;
+    template <typename Fn> void write(Fn&& fn);
+    template <typename Fn> auto read(Fn&& fn) -> decltype(fn(std::declval<Poco::Data::Session&>()));
 
     const StoreUrl url_;
     WriterPtr writer_; // used by the committer's thread only

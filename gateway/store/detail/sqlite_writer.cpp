@@ -25,7 +25,7 @@ namespace {
 /// returns.
 class Prepared {
   public:
-    Prepared(sqlite3 *db, const char *sql) : db_(db)
+    Prepared(sqlite3* db, const char* sql) : db_(db)
     {
         const std::string text = adaptSql(Backend::Sqlite, sql);
         if (sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size() + 1),
@@ -34,22 +34,22 @@ class Prepared {
         }
     }
     ~Prepared() { sqlite3_finalize(statement_); }
-    Prepared(const Prepared &) = delete;
-    Prepared &operator=(const Prepared &) = delete;
+    Prepared(const Prepared&) = delete;
+    Prepared& operator=(const Prepared&) = delete;
 
-    Prepared &bind(int index, std::int64_t value)
+    Prepared& bind(int index, std::int64_t value)
     {
         check(sqlite3_bind_int64(statement_, index, value));
         return *this;
     }
-    Prepared &bindText(int index, std::string_view text)
+    Prepared& bindText(int index, std::string_view text)
     {
         check(sqlite3_bind_text(statement_, index, text.empty() ? "" : text.data(),
                                 static_cast<int>(text.size()), SQLITE_STATIC));
         return *this;
     }
     // A null pointer would bind NULL, not an empty BLOB.
-    Prepared &bindBlob(int index, std::string_view bytes)
+    Prepared& bindBlob(int index, std::string_view bytes)
     {
         check(sqlite3_bind_blob(statement_, index, bytes.empty() ? "" : bytes.data(),
                                 static_cast<int>(bytes.size()), SQLITE_STATIC));
@@ -58,7 +58,7 @@ class Prepared {
 
     /// Steps through every row, handing each to `row`; returns the rows seen. Resets the
     /// statement (and its bindings) whatever happens.
-    template <typename Fn> int run(Fn &&row)
+    template <typename Fn> int run(Fn&& row)
     {
         int rows = 0;
         int rc = 0;
@@ -81,23 +81,23 @@ class Prepared {
     /// Runs a statement without result rows; returns the rows it changed.
     int execute()
     {
-        run([](Prepared &) {});
+        run([](Prepared&) {});
         return sqlite3_changes(db_);
     }
 
     std::int64_t int64(int column) { return sqlite3_column_int64(statement_, column); }
     std::string bytes(int column)
     {
-        const void *data = sqlite3_column_blob(statement_, column);
+        const void* data = sqlite3_column_blob(statement_, column);
         const int size = sqlite3_column_bytes(statement_, column);
-        return data == nullptr ? std::string() : std::string(static_cast<const char *>(data), size);
+        return data == nullptr ? std::string() : std::string(static_cast<const char*>(data), size);
     }
     std::string text(int column)
     {
-        const unsigned char *data = sqlite3_column_text(statement_, column);
+        const unsigned char* data = sqlite3_column_text(statement_, column);
         const int size = sqlite3_column_bytes(statement_, column);
         return data == nullptr ? std::string()
-                               : std::string(reinterpret_cast<const char *>(data), size);
+                               : std::string(reinterpret_cast<const char*>(data), size);
     }
 
   private:
@@ -113,8 +113,8 @@ class Prepared {
         sqlite3_clear_bindings(statement_);
     }
 
-    sqlite3 *db_;
-    sqlite3_stmt *statement_ = nullptr;
+    sqlite3* db_;
+    sqlite3_stmt* statement_ = nullptr;
 };
 
 class SqliteWriter final : public Writer {
@@ -147,7 +147,7 @@ class SqliteWriter final : public Writer {
         }
     }
 
-    ReceiveOutcome receive(const InboundRow &row) override
+    ReceiveOutcome receive(const InboundRow& row) override
     {
         ReceiveOutcome outcome;
         insertInbound_.bind(1, row.state)
@@ -161,11 +161,11 @@ class SqliteWriter final : public Writer {
             .bindBlob(9, row.ack)
             .bindBlob(10, row.raw)
             .bind(11, row.ackFormat);
-        if (insertInbound_.run([&](Prepared &r) { outcome.id = r.int64(0); }) == 1) {
+        if (insertInbound_.run([&](Prepared& r) { outcome.id = r.int64(0); }) == 1) {
             return outcome;
         }
         findOriginal_.bindBlob(1, row.sender).bindBlob(2, row.controlId);
-        if (findOriginal_.run([&](Prepared &r) {
+        if (findOriginal_.run([&](Prepared& r) {
                 outcome.id = r.int64(0);
                 outcome.ack = decodeAck(static_cast<AckFormat>(r.int64(2)), r.bytes(1), r.bytes(3));
             }) != 1) {
@@ -176,13 +176,13 @@ class SqliteWriter final : public Writer {
         return outcome;
     }
 
-    void route(const RoutingRow &row, Micros now) override
+    void route(const RoutingRow& row, Micros now) override
     {
         updateRouted_.bind(1, row.state).bindText(2, row.error).bind(3, now).bind(4, row.messageId);
         if (updateRouted_.execute() != 1) {
             return; // unknown, or no longer Received (routed elsewhere, or replayed meanwhile)
         }
-        for (const EntryRow &entry : row.entries) {
+        for (const EntryRow& entry : row.entries) {
             insertEntry_.bind(1, now)
                 .bindBlob(2, entry.controlId)
                 .bindText(3, entry.type)
@@ -194,7 +194,7 @@ class SqliteWriter final : public Writer {
         }
     }
 
-    std::vector<ClaimedEntry> claim(const std::string &destination, const std::string &owner,
+    std::vector<ClaimedEntry> claim(const std::string& destination, const std::string& owner,
                                     std::size_t limit, Micros now, Micros leaseUntil) override
     {
         std::vector<ClaimedEntry> entries;
@@ -203,7 +203,7 @@ class SqliteWriter final : public Writer {
             .bindText(3, destination)
             .bind(4, now)
             .bind(5, static_cast<std::int64_t>(limit));
-        claim_.run([&](Prepared &r) {
+        claim_.run([&](Prepared& r) {
             ClaimedEntry entry;
             entry.id = r.int64(0);
             entry.parentId = r.int64(1);
@@ -214,17 +214,17 @@ class SqliteWriter final : public Writer {
             entries.push_back(std::move(entry));
         });
         std::sort(entries.begin(), entries.end(),
-                  [](const ClaimedEntry &a, const ClaimedEntry &b) { return a.id < b.id; });
+                  [](const ClaimedEntry& a, const ClaimedEntry& b) { return a.id < b.id; });
         return entries;
     }
 
-    void markDelivered(MessageId entry, const std::string &response, Micros now) override
+    void markDelivered(MessageId entry, const std::string& response, Micros now) override
     {
         markDelivered_.bindBlob(1, response).bind(2, now).bind(3, entry);
         markDelivered_.execute();
     }
 
-    void markFailed(MessageId entry, const std::string &error, Micros now, Micros nextAttemptAt,
+    void markFailed(MessageId entry, const std::string& error, Micros now, Micros nextAttemptAt,
                     bool dead) override
     {
         markFailed_.bind(1, stateCode(dead ? MessageState::Dead : MessageState::Queued))
@@ -245,12 +245,12 @@ class SqliteWriter final : public Writer {
     {
         std::vector<std::int64_t> ids;
         prunable_.bind(1, after).bind(2, upTo).bind(3, before);
-        prunable_.run([&](Prepared &r) { ids.push_back(r.int64(0)); });
+        prunable_.run([&](Prepared& r) { ids.push_back(r.int64(0)); });
         PruneBatch batch;
         if (ids.empty()) {
             return batch;
         }
-        for (const std::string &statement : {sql::deleteEntriesOf(ids), sql::deleteMessages(ids)}) {
+        for (const std::string& statement : {sql::deleteEntriesOf(ids), sql::deleteMessages(ids)}) {
             Prepared deletion(db_, statement.c_str());
             batch.rows += deletion.execute();
         }
@@ -261,7 +261,7 @@ class SqliteWriter final : public Writer {
 
   private:
     Poco::Data::Session session_; // owns the connection; first in, last out
-    sqlite3 *db_;
+    sqlite3* db_;
     Prepared begin_;
     Prepared commit_;
     Prepared rollback_;

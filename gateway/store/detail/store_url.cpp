@@ -39,7 +39,7 @@ std::string percentDecode(std::string_view text, std::string_view what)
 
 // POCO 1.11's connector splits the keyword string at every space before libpq sees it, so a
 // value can be neither quoted nor contain white space; libpq's backslash escape covers ' and \.
-std::string escapeValue(const std::string &key, std::string_view value)
+std::string escapeValue(const std::string& key, std::string_view value)
 {
     std::string out;
     for (char c : value) {
@@ -115,10 +115,10 @@ Keywords parseKeywordString(std::string_view text)
     return keywords;
 }
 
-std::string toKeywordString(const Keywords &keywords)
+std::string toKeywordString(const Keywords& keywords)
 {
     std::string out;
-    for (const auto &[key, value] : keywords) {
+    for (const auto& [key, value] : keywords) {
         if (value.empty()) {
             continue; // libpq's default, as if not given
         }
@@ -132,9 +132,9 @@ std::string toKeywordString(const Keywords &keywords)
     return out;
 }
 
-std::string describePostgresql(const Keywords &keywords)
+std::string describePostgresql(const Keywords& keywords)
 {
-    const auto get = [&](const char *key) -> std::string {
+    const auto get = [&](const char* key) -> std::string {
         const auto it = keywords.find(key);
         return it == keywords.end() ? std::string() : it->second;
     };
@@ -155,7 +155,7 @@ std::string describePostgresql(const Keywords &keywords)
     return text;
 }
 
-void checkPort(const std::string &port)
+void checkPort(const std::string& port)
 {
     if (port.empty()) {
         return;
@@ -170,7 +170,7 @@ void checkPort(const std::string &port)
 
 // Defaults we want unless the URL says otherwise: a bounded connect (so /healthz and start-up
 // do not hang on a black-holed host) and a name in pg_stat_activity.
-void addDefaults(Keywords &keywords)
+void addDefaults(Keywords& keywords)
 {
     keywords.emplace("connect_timeout", "10");
     keywords.emplace("application_name", "hl7gw");

@@ -66,14 +66,14 @@ class Writer {
 
     /// Inserts the message unless it is a duplicate; then the outcome names the original and
     /// carries its ACK (decoded). For a new message the outcome's ack is left empty.
-    virtual ReceiveOutcome receive(const InboundRow &row) = 0;
+    virtual ReceiveOutcome receive(const InboundRow& row) = 0;
     /// Sets the routing state and queues the entries, when the message is still Received.
-    virtual void route(const RoutingRow &row, Micros now) = 0;
-    virtual std::vector<ClaimedEntry> claim(const std::string &destination,
-                                            const std::string &owner, std::size_t limit, Micros now,
+    virtual void route(const RoutingRow& row, Micros now) = 0;
+    virtual std::vector<ClaimedEntry> claim(const std::string& destination,
+                                            const std::string& owner, std::size_t limit, Micros now,
                                             Micros leaseUntil) = 0;
-    virtual void markDelivered(MessageId entry, const std::string &response, Micros now) = 0;
-    virtual void markFailed(MessageId entry, const std::string &error, Micros now,
+    virtual void markDelivered(MessageId entry, const std::string& response, Micros now) = 0;
+    virtual void markFailed(MessageId entry, const std::string& error, Micros now,
                             Micros nextAttemptAt, bool dead) = 0;
     virtual bool replay(MessageId id, Micros now) = 0;
     /// Deletes up to PruneBatchRows prunable messages with ids in (after, upTo], and their
@@ -91,30 +91,30 @@ WriterPtr makePostgresqlWriter(Poco::Data::Session session);
 /// probePostgresql() connects and disconnects with libpq, throwing StoreError with libpq's
 /// message, so that POCO only ever opens connections that work; revivePostgresql()
 /// reconnects a session whose connection broke (PQreset), or throws StoreError.
-void probePostgresql(const std::string &connectString);
-void revivePostgresql(Poco::Data::Session &session);
+void probePostgresql(const std::string& connectString);
+void revivePostgresql(Poco::Data::Session& session);
 /// Sends the connection's server notices to the hl7gw.store logger (debug) instead of stderr.
-void routePostgresqlNotices(Poco::Data::Session &session);
+void routePostgresqlNotices(Poco::Data::Session& session);
 
 /// The writers' SQL, shared by both backends (run through adaptSql). Placeholders are
 /// introduced in increasing order (SQLite numbers $N by first appearance). Every byte-string
 /// parameter goes through COALESCE($n, {EMPTY_BLOB}): POCO binds an empty BLOB as NULL.
 namespace sql {
 
-extern const char *const InsertInbound; // $1 state .. $10 raw, $11 ack format; RETURNING id
-extern const char *const FindOriginal;  // $1 sender, $2 control id; id, ack, ack format,
+extern const char* const InsertInbound; // $1 state .. $10 raw, $11 ack format; RETURNING id
+extern const char* const FindOriginal;  // $1 sender, $2 control id; id, ack, ack format,
                                         // the raw prefix decodeAck needs
-extern const char *const UpdateRouted;  // $1 state, $2 error, $3 now, $4 id
-extern const char *const InsertEntry;   // $1 now, $2 control id, $3 type, $4 destination,
+extern const char* const UpdateRouted;  // $1 state, $2 error, $3 now, $4 id
+extern const char* const InsertEntry;   // $1 now, $2 control id, $3 type, $4 destination,
                                         // $5 order key, $6 payload, $7 parent id
-extern const char *const Claim;         // $1 owner, $2 lease until, $3 destination, $4 now,
+extern const char* const Claim;         // $1 owner, $2 lease until, $3 destination, $4 now,
                                         // $5 limit; RETURNING the ClaimedEntry columns
-extern const char *const MarkDelivered; // $1 response, $2 now, $3 id
-extern const char *const MarkFailed;    // $1 state, $2 error, $3 now, $4 next, $5 id
-extern const char *const Replay;        // $1 now, $2 id
-extern const char *const Prunable;      // $1 after, $2 up to, $3 before; ids
-std::string deleteEntriesOf(const std::vector<std::int64_t> &messages);
-std::string deleteMessages(const std::vector<std::int64_t> &messages);
+extern const char* const MarkDelivered; // $1 response, $2 now, $3 id
+extern const char* const MarkFailed;    // $1 state, $2 error, $3 now, $4 next, $5 id
+extern const char* const Replay;        // $1 now, $2 id
+extern const char* const Prunable;      // $1 after, $2 up to, $3 before; ids
+std::string deleteEntriesOf(const std::vector<std::int64_t>& messages);
+std::string deleteMessages(const std::vector<std::int64_t>& messages);
 
 } // namespace sql
 

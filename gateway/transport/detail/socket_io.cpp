@@ -16,7 +16,7 @@ constexpr auto MaxPollSlice = std::chrono::minutes(10);
 
 } // namespace
 
-void setTimeouts(Poco::Net::StreamSocket &socket, std::chrono::steady_clock::duration timeout)
+void setTimeouts(Poco::Net::StreamSocket& socket, std::chrono::steady_clock::duration timeout)
 {
     const auto bounded = std::min<std::chrono::steady_clock::duration>(timeout, MaxPollSlice);
     const Poco::Timespan span(
@@ -25,7 +25,7 @@ void setTimeouts(Poco::Net::StreamSocket &socket, std::chrono::steady_clock::dur
     socket.setSendTimeout(span);
 }
 
-bool waitReadable(Poco::Net::StreamSocket &socket, std::chrono::steady_clock::time_point deadline)
+bool waitReadable(Poco::Net::StreamSocket& socket, std::chrono::steady_clock::time_point deadline)
 {
     if (socket.available() > 0) {
         return true;
@@ -45,7 +45,7 @@ bool waitReadable(Poco::Net::StreamSocket &socket, std::chrono::steady_clock::ti
     }
 }
 
-void sendAll(Poco::Net::StreamSocket &socket, std::string_view bytes)
+void sendAll(Poco::Net::StreamSocket& socket, std::string_view bytes)
 {
     while (!bytes.empty()) {
         const int chunk = static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 30));

@@ -9,7 +9,7 @@
 namespace hl7gw::transport::detail {
 
 /// The arguments streamed one after another.
-template <typename... Parts> std::string text(const Parts &...parts)
+template <typename... Parts> std::string text(const Parts&... parts)
 {
     std::ostringstream out;
     (out << ... << parts);
@@ -20,7 +20,7 @@ template <typename... Parts> std::string text(const Parts &...parts)
 /// (POCO's poco_debug macro compiles to nothing outside debug builds, and per-message debug
 /// lines must be available in production when someone turns the level up.)
 template <typename... Parts>
-void log(Poco::Logger &logger, Poco::Message::Priority priority, const Parts &...parts)
+void log(Poco::Logger& logger, Poco::Message::Priority priority, const Parts&... parts)
 {
     if (logger.is(priority)) {
         logger.log(Poco::Message(logger.name(), text(parts...), priority));

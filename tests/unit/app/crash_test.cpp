@@ -16,14 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string adt(const std::string &controlId)
+std::string adt(const std::string& controlId)
 {
     return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
            "|P|2.5.1\rEVN|A01|20261201083000+0800\rPID|1||" + controlId +
            "^^^HOSP^MR||Li^Si||19800101|F\rPV1|1|O\r";
 }
 
-std::string storeUrl(const std::string &backend, const fs::path &dir)
+std::string storeUrl(const std::string& backend, const fs::path& dir)
 {
     if (backend == "sqlite") {
         return "sqlite:" + (dir / "gw.db").string();
@@ -74,7 +74,7 @@ BOOST_DATA_TEST_CASE(kill_9_under_load_loses_no_acknowledged_message,
                         if (ack.find("MSA|AA|" + id) == std::string::npos) {
                             return;
                         }
-                    } catch (const std::exception &) {
+                    } catch (const std::exception&) {
                         return; // the server is gone
                     }
                     acked[c].push_back(id);
@@ -84,13 +84,13 @@ BOOST_DATA_TEST_CASE(kill_9_under_load_loses_no_acknowledged_message,
         }
         BOOST_TEST(test::waitFor([&] { return total.load() >= 1500; }, 60));
         gw.kill(SIGKILL);
-        for (auto &t : threads) {
+        for (auto& t : threads) {
             t.join();
         }
         gw.wait();
     }
     std::size_t ackedCount = 0;
-    for (const auto &a : acked) {
+    for (const auto& a : acked) {
         ackedCount += a.size();
     }
     BOOST_TEST_MESSAGE(backend << ": " << ackedCount << " messages acknowledged before kill -9");
@@ -102,15 +102,15 @@ BOOST_DATA_TEST_CASE(kill_9_under_load_loses_no_acknowledged_message,
     all.direction = store::Direction::In;
     all.limit = 0;
     std::map<std::string, int> stored;
-    for (const store::MessageRecord &r : store->list(all)) {
+    for (const store::MessageRecord& r : store->list(all)) {
         ++stored[r.controlId];
     }
-    for (const auto &list : acked) {
-        for (const std::string &id : list) {
+    for (const auto& list : acked) {
+        for (const std::string& id : list) {
             BOOST_TEST(stored.count(id) == 1U, id << " was acknowledged but is not stored");
         }
     }
-    for (const auto &[id, n] : stored) {
+    for (const auto& [id, n] : stored) {
         BOOST_TEST(n == 1, id << " stored " << n << " times");
     }
 

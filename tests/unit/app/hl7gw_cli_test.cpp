@@ -18,22 +18,22 @@ namespace {
 
 using Run = hl7gw::test::CommandRun;
 
-Run runHl7gw(const std::vector<std::string> &args, const std::string &input = {})
+Run runHl7gw(const std::vector<std::string>& args, const std::string& input = {})
 {
     return hl7gw::test::runGateway(args, input);
 }
 
-std::string data(const char *name)
+std::string data(const char* name)
 {
     return (hl7gw::test::dataDir() / "hl7v2" / name).string();
 }
 
-std::string corpus(const char *name)
+std::string corpus(const char* name)
 {
     return (hl7gw::test::corpusDir() / "hl7v2" / name).string();
 }
 
-std::vector<std::string> lines(const std::string &text)
+std::vector<std::string> lines(const std::string& text)
 {
     std::vector<std::string> out;
     std::istringstream in(text);
@@ -176,7 +176,7 @@ BOOST_AUTO_TEST_CASE(our_fixtures_are_valid_messages)
     // The fixtures stand for real partner messages, so they must pass the validator; the one
     // without MSH-18 is read the way its channel would declare it.
     std::vector<std::string> args{"validate", "--charset", "GBK"};
-    for (const auto &file : hl7gw::test::filesUnder(hl7gw::test::dataDir() / "hl7v2", {".hl7"})) {
+    for (const auto& file : hl7gw::test::filesUnder(hl7gw::test::dataDir() / "hl7v2", {".hl7"})) {
         if (file.parent_path().filename() == "hl7v2") {
             args.push_back(file.string());
         }

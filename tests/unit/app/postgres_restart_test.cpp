@@ -16,14 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string adt(const std::string &controlId)
+std::string adt(const std::string& controlId)
 {
     return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
            "|P|2.5.1\rPID|1||" + controlId + "^^^HOSP^MR||Wang^Wu\r";
 }
 
 // scripts/pg.sh, which started the cluster the tests use.
-int pg(const std::string &action)
+int pg(const std::string& action)
 {
     const std::string script = (test::dataDir() / "../../scripts/pg.sh").string();
     Poco::Pipe out;
@@ -43,7 +43,7 @@ int health(std::uint16_t port)
         Poco::Net::HTTPResponse response;
         session.receiveResponse(response);
         return static_cast<int>(response.getStatus());
-    } catch (const Poco::Exception &) {
+    } catch (const Poco::Exception&) {
         return 0;
     }
 }

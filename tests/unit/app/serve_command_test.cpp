@@ -50,29 +50,29 @@ class Workspace {
         std::error_code ec;
         fs::remove_all(dir_, ec);
     }
-    void write(const std::string &name, const std::string &text)
+    void write(const std::string& name, const std::string& text)
     {
         std::ofstream(dir_ / name, std::ios::binary) << text;
     }
-    std::string path(const std::string &name) const { return (dir_ / name).string(); }
+    std::string path(const std::string& name) const { return (dir_ / name).string(); }
     std::string config() const { return path("gateway.json"); }
 
   private:
     fs::path dir_;
 };
 
-std::string httpGet(std::uint16_t port, const std::string &path, int &status)
+std::string httpGet(std::uint16_t port, const std::string& path, int& status)
 {
     Poco::Net::HTTPClientSession session("127.0.0.1", port);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path);
     session.sendRequest(request);
     Poco::Net::HTTPResponse response;
-    std::istream &in = session.receiveResponse(response);
+    std::istream& in = session.receiveResponse(response);
     status = static_cast<int>(response.getStatus());
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-std::vector<std::string> lines(const std::string &text)
+std::vector<std::string> lines(const std::string& text)
 {
     std::vector<std::string> out;
     std::istringstream in(text);
@@ -83,7 +83,7 @@ std::vector<std::string> lines(const std::string &text)
     return out;
 }
 
-std::string adt(const std::string &controlId, const std::string &patient = "P1")
+std::string adt(const std::string& controlId, const std::string& patient = "P1")
 {
     return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
            "|P|2.5.1\rEVN|A01|20261201083000+0800\rPID|1||" + patient +
@@ -177,11 +177,11 @@ BOOST_AUTO_TEST_CASE(send_prints_each_ack_and_messages_lists_their_fate)
     BOOST_REQUIRE(rows.size() == 3U);
     std::set<std::string> states;
     std::int64_t firstId = 0;
-    for (const std::string &row : rows) {
+    for (const std::string& row : rows) {
         rapidjson::Document d;
         d.Parse(row.c_str());
         BOOST_REQUIRE(!d.HasParseError());
-        for (const char *key : {"id", "received_at", "channel", "direction", "sender", "control_id",
+        for (const char* key : {"id", "received_at", "channel", "direction", "sender", "control_id",
                                 "type", "state", "error"}) {
             BOOST_TEST(d.HasMember(key), key << " missing in " << row);
         }
@@ -263,7 +263,7 @@ BOOST_AUTO_TEST_CASE(http_source_answers_with_the_ack)
     request.setContentLength(static_cast<std::streamsize>(body.size()));
     session.sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
-    std::istream &in = session.receiveResponse(response);
+    std::istream& in = session.receiveResponse(response);
     const std::string ack((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     BOOST_TEST(static_cast<int>(response.getStatus()) == 200);
     BOOST_TEST(ack.find("MSA|AA|H1") != std::string::npos, ack);

@@ -32,7 +32,7 @@ struct CommandRun {
 };
 
 /// Runs build/bin/hl7gw to completion with `args`.
-inline CommandRun runGateway(const std::vector<std::string> &args, const std::string &input = {})
+inline CommandRun runGateway(const std::vector<std::string>& args, const std::string& input = {})
 {
     Poco::Pipe inPipe;
     Poco::Pipe outPipe;
@@ -60,7 +60,7 @@ inline CommandRun runGateway(const std::vector<std::string> &args, const std::st
 /// when it is not set, so that a missing database is never a silent pass.
 inline std::string postgresUrl()
 {
-    const char *url = std::getenv("HL7GW_TEST_PG_URL");
+    const char* url = std::getenv("HL7GW_TEST_PG_URL");
     BOOST_REQUIRE_MESSAGE(url != nullptr && *url != '\0',
                           "HL7GW_TEST_PG_URL is not set: run the tests with scripts/test.sh, "
                           "which starts PostgreSQL (scripts/pg.sh)");
@@ -68,11 +68,11 @@ inline std::string postgresUrl()
 }
 
 /// A fresh, empty PostgreSQL database on the test server; returns its URL.
-inline std::string freshPostgresDatabase(const std::string &name)
+inline std::string freshPostgresDatabase(const std::string& name)
 {
     const std::string base = postgresUrl();
     const std::string admin = base.substr(0, base.rfind('/')) + "/postgres";
-    for (const std::string &sql :
+    for (const std::string& sql :
          {"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name}) {
         Poco::ProcessHandle h =
             Poco::Process::launch("psql", {"-q", "-v", "ON_ERROR_STOP=1", "-d", admin, "-c", sql});
@@ -85,10 +85,10 @@ inline std::string freshPostgresDatabase(const std::string &name)
 /// read back from its start line.
 class GatewayProcess {
   public:
-    GatewayProcess(const std::string &config, const std::vector<std::string> &sets)
+    GatewayProcess(const std::string& config, const std::vector<std::string>& sets)
     {
         std::vector<std::string> args{"serve", "--config", config};
-        for (const std::string &s : sets) {
+        for (const std::string& s : sets) {
             args.push_back("--set");
             args.push_back(s);
         }

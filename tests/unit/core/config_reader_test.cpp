@@ -7,18 +7,18 @@ using hl7gw::core::ConfigReader;
 
 namespace {
 
-rapidjson::Document parse(const std::string &text)
+rapidjson::Document parse(const std::string& text)
 {
     rapidjson::Document d;
     hl7gw::core::parseConfigText(text, "gw.json", d);
     return d;
 }
 
-std::string errorOf(const std::function<void()> &f)
+std::string errorOf(const std::function<void()>& f)
 {
     try {
         f();
-    } catch (const ConfigError &e) {
+    } catch (const ConfigError& e) {
         return e.message();
     }
     return "(no error)";
@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(unknown_key_is_an_error_with_its_path)
 {
     rapidjson::Document d = parse(R"({"mllp": [{"name": "a", "lisen": "x"}]})");
     ConfigReader root = ConfigReader::root(d, "gw.json");
-    const rapidjson::Value *list = root.array("mllp");
+    const rapidjson::Value* list = root.array("mllp");
     BOOST_REQUIRE(list != nullptr);
     ConfigReader item = root.element(*list, "mllp", 0);
     BOOST_TEST(item.string("name", "") == "a");

@@ -20,7 +20,7 @@ BOOST_AUTO_TEST_CASE(renders_counters_with_labels_in_prometheus_text)
 BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative)
 {
     MetricsRegistry m;
-    auto &h = m.histogram("hl7gw_h_seconds", "H", {0.001, 0.01});
+    auto& h = m.histogram("hl7gw_h_seconds", "H", {0.001, 0.01});
     h.observe(0.0005);
     h.observe(0.005);
     h.observe(0.5);
@@ -34,8 +34,8 @@ BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative)
 BOOST_AUTO_TEST_CASE(a_failing_collector_is_counted_not_fatal)
 {
     MetricsRegistry m;
-    m.addCollector([](std::string &) { throw std::runtime_error("store down"); });
-    m.addCollector([](std::string &out) { out += "hl7gw_y 1\n"; });
+    m.addCollector([](std::string&) { throw std::runtime_error("store down"); });
+    m.addCollector([](std::string& out) { out += "hl7gw_y 1\n"; });
     const std::string text = m.render();
     BOOST_TEST(text.find("hl7gw_y 1\n") != std::string::npos);
     BOOST_TEST(text.find("hl7gw_metrics_collector_errors_total 1\n") != std::string::npos);

@@ -8,11 +8,11 @@ using namespace hl7gw;
 
 namespace {
 
-std::string errorOf(const std::string &json)
+std::string errorOf(const std::string& json)
 {
     try {
         test::channelsFrom(json);
-    } catch (const core::ConfigError &e) {
+    } catch (const core::ConfigError& e) {
         return e.message();
     }
     return "(no error)";
@@ -35,7 +35,7 @@ BOOST_AUTO_TEST_CASE(builds_channels_with_their_stages)
              "retry": {"max_attempts": 3, "initial_backoff_ms": 10}},
             {"name": "archive", "type": "file", "directory": "/tmp/x", "order_key": ""}
         ]}])");
-    const routing::Channel *c = set->find("his-adt");
+    const routing::Channel* c = set->find("his-adt");
     BOOST_REQUIRE(c != nullptr);
     BOOST_TEST((c->ackPolicy == routing::AckPolicy::Original));
     BOOST_TEST(c->defaultCharset == &hl7v2::Charset::gb18030());

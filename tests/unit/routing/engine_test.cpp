@@ -20,7 +20,7 @@ class FakePeer {
   public:
     FakePeer()
         : server_(transport::MllpListenerConfig{"peer", {"127.0.0.1", 0}, std::nullopt},
-                  [this](std::string_view message, const transport::ConnectionInfo &) {
+                  [this](std::string_view message, const transport::ConnectionInfo&) {
                       return answer(message);
                   })
     {
@@ -34,7 +34,7 @@ class FakePeer {
         std::lock_guard lock(mutex_);
         code_ = code;
     }
-    std::vector<std::string> controlIds(const std::string &patient)
+    std::vector<std::string> controlIds(const std::string& patient)
     {
         std::lock_guard lock(mutex_);
         return byPatient_[patient];
@@ -117,7 +117,7 @@ BOOST_FIXTURE_TEST_CASE(routes_to_each_destination_that_wants_the_message, Fixtu
     engine.stop();
     BOOST_TEST(peer.controlIds("P1") == (std::vector<std::string>{"M1", "M2"}));
     std::size_t files = 0;
-    for (const auto &e : std::filesystem::directory_iterator(dir.path() / "out")) {
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "out")) {
         (void)e;
         ++files;
     }

@@ -10,7 +10,7 @@ using routing::StageStatus;
 
 namespace {
 
-StageStatus run(const std::string &filterJson, const std::string &message)
+StageStatus run(const std::string& filterJson, const std::string& message)
 {
     rapidjson::Document d;
     core::parseConfigText(filterJson, "f.json", d);
@@ -80,12 +80,12 @@ BOOST_AUTO_TEST_CASE(path_filter_equals_in_and_exists)
 BOOST_AUTO_TEST_CASE(path_filter_config_errors_name_the_key)
 {
     BOOST_CHECK_EXCEPTION(run(R"({"type": "path", "path": "PID-", "equals": "x"})", test::adt("1")),
-                          core::ConfigError, [](const core::ConfigError &e) {
+                          core::ConfigError, [](const core::ConfigError& e) {
                               return e.message().find("f.json: path: not a path") == 0;
                           });
     BOOST_CHECK_EXCEPTION(
         run(R"({"type": "path", "path": "PID-3", "equals": "x", "in": []})", test::adt("1")),
-        core::ConfigError, [](const core::ConfigError &e) {
+        core::ConfigError, [](const core::ConfigError& e) {
             return e.message().find("exactly one of") != std::string::npos;
         });
 }

@@ -27,7 +27,7 @@ struct Fixture {
         {"name": "enhanced", "ack_mode": "enhanced"}])");
     int stored = 0; // commits that queued entries
     routing::Receiver receiver{*store, metrics, clock, [this] { return channels; },
-                               [this](const std::vector<std::string> &) { ++stored; }};
+                               [this](const std::vector<std::string>&) { ++stored; }};
 };
 
 struct Ack {
@@ -36,7 +36,7 @@ struct Ack {
     std::string errCode;
 };
 
-Ack readAck(const std::string &bytes)
+Ack readAck(const std::string& bytes)
 {
     hl7v2::Message m;
     core::IssueList issues;
@@ -56,7 +56,7 @@ Ack readAck(const std::string &bytes)
 std::vector<std::filesystem::path> corpusMessages()
 {
     std::vector<std::filesystem::path> out;
-    for (const auto &p : test::filesUnder(test::corpusDir() / "hl7v2", {".hl7", ".txt"})) {
+    for (const auto& p : test::filesUnder(test::corpusDir() / "hl7v2", {".hl7", ".txt"})) {
         const std::string s = p.string();
         if (s.find("/_malformed/") == std::string::npos &&
             s.find("/_batch_and_multi/") == std::string::npos) {

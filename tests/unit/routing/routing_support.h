@@ -19,11 +19,11 @@
 namespace hl7gw::test {
 
 /// Channels from the JSON text of a "channels" array (as in gateway.json).
-inline routing::ChannelSetPtr channelsFrom(const std::string &json)
+inline routing::ChannelSetPtr channelsFrom(const std::string& json)
 {
     rapidjson::Document d;
     core::parseConfigText(json, "test.json", d);
-    std::vector<std::pair<std::string, const rapidjson::Value *>> defs;
+    std::vector<std::pair<std::string, const rapidjson::Value*>> defs;
     for (rapidjson::SizeType i = 0; i < d.Size(); ++i) {
         defs.emplace_back("test.json", &d[i]);
     }
@@ -42,8 +42,8 @@ class ManualClock : public core::Clock {
 };
 
 /// An ADT^A01 in ER7 with the given control id and patient id.
-inline std::string adt(const std::string &controlId, const std::string &patient = "P1",
-                       const std::string &trigger = "A01")
+inline std::string adt(const std::string& controlId, const std::string& patient = "P1",
+                       const std::string& trigger = "A01")
 {
     return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^" + trigger + "^ADT_A01|" +
            controlId + "|P|2.5.1\rEVN|" + trigger + "|20261201083000+0800\rPID|1||" + patient +

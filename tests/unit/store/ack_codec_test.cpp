@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_CASE(an_ack_that_echoes_its_header_is_stored_in_far_fewer_bytes)
 
 BOOST_AUTO_TEST_CASE(acks_that_do_not_shrink_stay_plain)
 {
-    for (const std::string &ack : {""s, "\0\xFF"s, "x"s}) {
+    for (const std::string& ack : {""s, "\0\xFF"s, "x"s}) {
         const auto encoded = encodeAck(ack, Message);
         BOOST_TEST(encoded.format == AckFormat::Plain);
         BOOST_TEST(encoded.bytes == ack);
@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(acks_that_do_not_shrink_stay_plain)
 BOOST_AUTO_TEST_CASE(segments_ending_in_lf_and_long_acks_round_trip)
 {
     std::string lfMessage = Message;
-    for (char &c : lfMessage) {
+    for (char& c : lfMessage) {
         c = c == '\r' ? '\n' : c;
     }
     std::string longAck = Ack; // ERR texts: little to share with the header
@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(segments_ending_in_lf_and_long_acks_round_trip)
         longAck += "ERR|||207^Application internal error^HL70357|E||||database " +
                    std::to_string(i) + "\r";
     }
-    for (const std::string *ack : {&Ack, static_cast<const std::string *>(&longAck)}) {
+    for (const std::string* ack : {&Ack, static_cast<const std::string*>(&longAck)}) {
         const auto encoded = encodeAck(*ack, lfMessage);
         BOOST_TEST(decodeAck(encoded.format, encoded.bytes, lfMessage) == *ack);
     }

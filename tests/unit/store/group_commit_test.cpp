@@ -28,7 +28,7 @@ class FakeTarget final : public detail::GroupCommitter::Target {
         current_.clear();
         ++begins;
     }
-    void apply(detail::WriteOp &op) override
+    void apply(detail::WriteOp& op) override
     {
         std::lock_guard lock(mutex_);
         current_.push_back(&op);
@@ -52,9 +52,9 @@ class FakeTarget final : public detail::GroupCommitter::Target {
         std::lock_guard lock(mutex_);
         ++rollbacks;
     }
-    bool retryable(const Poco::Exception &error) const override
+    bool retryable(const Poco::Exception& error) const override
     {
-        return dynamic_cast<const Poco::IOException *>(&error) != nullptr;
+        return dynamic_cast<const Poco::IOException*>(&error) != nullptr;
     }
 
     // Written before the committer starts, read after it stopped.
@@ -62,25 +62,25 @@ class FakeTarget final : public detail::GroupCommitter::Target {
     bool retryOnce = false;
     int begins = 0;
     int rollbacks = 0;
-    std::vector<std::vector<detail::WriteOp *>> committed;
-    std::vector<std::vector<detail::WriteOp *>> failed;
+    std::vector<std::vector<detail::WriteOp*>> committed;
+    std::vector<std::vector<detail::WriteOp*>> failed;
 
   private:
     std::mutex mutex_;
-    std::vector<detail::WriteOp *> current_;
+    std::vector<detail::WriteOp*> current_;
     bool retried_ = false;
 };
 
 class NoOp final : public detail::WriteOp {
   public:
-    void apply(detail::Writer &) override {}
+    void apply(detail::Writer&) override {}
 };
 
 /// Each of `threads` callers submits `each` ops; returns, per op, whether its submit threw.
-std::map<const detail::WriteOp *, bool> submitConcurrently(detail::GroupCommitter &committer,
-                                                           std::vector<NoOp> &ops, int threads)
+std::map<const detail::WriteOp*, bool> submitConcurrently(detail::GroupCommitter& committer,
+                                                          std::vector<NoOp>& ops, int threads)
 {
-    std::map<const detail::WriteOp *, bool> threw;
+    std::map<const detail::WriteOp*, bool> threw;
     std::mutex mutex;
     std::latch start(threads);
     std::vector<std::thread> workers;
@@ -89,11 +89,11 @@ std::map<const detail::WriteOp *, bool> submitConcurrently(detail::GroupCommitte
         workers.emplace_back([&, t] {
             start.arrive_and_wait();
             for (std::size_t i = 0; i < each; ++i) {
-                NoOp &op = ops[static_cast<std::size_t>(t) * each + i];
+                NoOp& op = ops[static_cast<std::size_t>(t) * each + i];
                 bool failed = false;
                 try {
                     committer.submit(op);
-                } catch (const StoreError &) {
+                } catch (const StoreError&) {
                     failed = true;
                 }
                 std::lock_guard lock(mutex);
@@ -101,16 +101,16 @@ std::map<const detail::WriteOp *, bool> submitConcurrently(detail::GroupCommitte
             }
         });
     }
-    for (auto &worker : workers) {
+    for (auto& worker : workers) {
         worker.join();
     }
     return threw;
 }
 
-std::size_t opsIn(const std::vector<std::vector<detail::WriteOp *>> &batches)
+std::size_t opsIn(const std::vector<std::vector<detail::WriteOp*>>& batches)
 {
     std::size_t n = 0;
-    for (const auto &batch : batches) {
+    for (const auto& batch : batches) {
         n += batch.size();
     }
     return n;
@@ -124,14 +124,14 @@ BOOST_AUTO_TEST_CASE(concurrent_callers_share_commits)
 {
     FakeTarget target;
     std::vector<NoOp> ops(8 * 40);
-    std::map<const detail::WriteOp *, bool> threw;
+    std::map<const detail::WriteOp*, bool> threw;
     {
         detail::GroupCommitter committer(target, 512, std::chrono::microseconds(2000));
         threw = submitConcurrently(committer, ops, 8);
     }
     BOOST_TEST(opsIn(target.committed) == ops.size());
     BOOST_TEST(target.committed.size() <= ops.size() / 2);
-    for (const auto &[op, failed] : threw) {
+    for (const auto& [op, failed] : threw) {
         BOOST_TEST(!failed);
     }
     BOOST_TEST(target.rollbacks == 0);
@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(a_batch_never_exceeds_max_batch)
         submitConcurrently(committer, ops, 8);
     }
     BOOST_TEST(opsIn(target.committed) == ops.size());
-    for (const auto &batch : target.committed) {
+    for (const auto& batch : target.committed) {
         BOOST_TEST(batch.size() <= 3u);
     }
 }
@@ -156,19 +156,19 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_fails_every_caller_of_its_batch_and_no_othe
     FakeTarget target;
     target.failBatchesOf = 2; // every batch of two or more ops fails to commit
     std::vector<NoOp> ops(8 * 20);
-    std::map<const detail::WriteOp *, bool> threw;
+    std::map<const detail::WriteOp*, bool> threw;
     {
         detail::GroupCommitter committer(target, 512, std::chrono::microseconds(2000));
         threw = submitConcurrently(committer, ops, 8);
     }
     BOOST_TEST(!target.failed.empty());
     BOOST_TEST(opsIn(target.failed) + opsIn(target.committed) == ops.size());
-    for (const auto &batch : target.failed) {
-        for (const detail::WriteOp *op : batch) {
+    for (const auto& batch : target.failed) {
+        for (const detail::WriteOp* op : batch) {
             BOOST_TEST(threw.at(op));
         }
     }
-    for (const auto &batch : target.committed) {
+    for (const auto& batch : target.committed) {
         BOOST_TEST(batch.size() == 1u);
         BOOST_TEST(!threw.at(batch.front()));
     }

@@ -36,7 +36,7 @@ namespace {
 
 enum class Backend { Sqlite, Postgresql };
 
-std::ostream &operator<<(std::ostream &out, Backend backend)
+std::ostream& operator<<(std::ostream& out, Backend backend)
 {
     return out << (backend == Backend::Sqlite ? "sqlite" : "postgresql");
 }
@@ -61,7 +61,7 @@ class TestDatabase {
             url_ = "sqlite:" + (dir_ / "sub" / "store.db").string();
             return;
         }
-        const char *base = std::getenv("HL7GW_TEST_PG_URL");
+        const char* base = std::getenv("HL7GW_TEST_PG_URL");
         if (base == nullptr || *base == '\0') {
             BOOST_FAIL("HL7GW_TEST_PG_URL is not set: the PostgreSQL half of the store tests "
                        "needs a server; run eval \"$(scripts/pg.sh)\" first (scripts/test.sh "
@@ -83,15 +83,15 @@ class TestDatabase {
             } else {
                 admin("DROP SCHEMA " + schema_ + " CASCADE");
             }
-        } catch (const std::exception &) {
+        } catch (const std::exception&) {
             // Poco::Exception included. A leftover temp dir or schema fails no other test.
         }
     }
 
-    TestDatabase(const TestDatabase &) = delete;
-    TestDatabase &operator=(const TestDatabase &) = delete;
+    TestDatabase(const TestDatabase&) = delete;
+    TestDatabase& operator=(const TestDatabase&) = delete;
 
-    const std::string &url() const { return url_; }
+    const std::string& url() const { return url_; }
     /// PostgreSQL: ends every server session of this test's stores (their application_name is
     /// the schema's name), as a server restart would.
     void dropConnections() const
@@ -109,7 +109,7 @@ class TestDatabase {
     }
 
   private:
-    void admin(const std::string &sql) const
+    void admin(const std::string& sql) const
     {
         Poco::Data::Session session("PostgreSQL",
                                     hl7gw::store::detail::parseStoreUrl(baseUrl_).connectString);
@@ -152,7 +152,7 @@ store::OutboundEntry entry(std::string destination, std::string orderKey, std::s
 }
 
 /// Receives one message and routes it to `entries`; returns the inbound id.
-store::MessageId receiveRouted(store::MessageStore &s, const std::string &controlId,
+store::MessageId receiveRouted(store::MessageStore& s, const std::string& controlId,
                                std::vector<store::OutboundEntry> entries,
                                store::Micros at = 1'000'000)
 {
@@ -165,10 +165,10 @@ store::MessageId receiveRouted(store::MessageStore &s, const std::string &contro
     return id;
 }
 
-std::vector<store::MessageId> idsOf(const std::vector<store::MessageRecord> &records)
+std::vector<store::MessageId> idsOf(const std::vector<store::MessageRecord>& records)
 {
     std::vector<store::MessageId> ids;
-    for (const auto &r : records) {
+    for (const auto& r : records) {
         ids.push_back(r.id);
     }
     return ids;
@@ -179,7 +179,7 @@ struct ShowPocoExceptionText {
     ShowPocoExceptionText()
     {
         boost::unit_test::unit_test_monitor.register_exception_translator<Poco::Exception>(
-            [](const Poco::Exception &e) { throw std::runtime_error(e.displayText()); });
+            [](const Poco::Exception& e) { throw std::runtime_error(e.displayText()); });
     }
 };
 
@@ -242,7 +242,7 @@ BOOST_DATA_TEST_CASE(acks_come_back_byte_for_byte_however_they_are_stored, Backe
     odd.ack = std::string("\0\xFF", 2);
     store::InboundMessage none = inbound("ACK-3");
     none.ack.clear();
-    for (const store::InboundMessage *m : {&echoing, &odd, &none}) {
+    for (const store::InboundMessage* m : {&echoing, &odd, &none}) {
         const auto first = s->receive(*m);
         BOOST_TEST(first.ack == m->ack);
         BOOST_TEST(s->receive(*m).ack == m->ack);
@@ -317,7 +317,7 @@ BOOST_DATA_TEST_CASE(concurrent_duplicates_share_one_row_and_its_ack, Backends, 
             }
         });
     }
-    for (auto &thread : threads) {
+    for (auto& thread : threads) {
         thread.join();
     }
     BOOST_TEST(s->count({}) == Keys);
@@ -326,7 +326,7 @@ BOOST_DATA_TEST_CASE(concurrent_duplicates_share_one_row_and_its_ack, Backends, 
         std::set<store::MessageId> ids;
         std::set<std::string> acks;
         for (int t = 0; t < Threads; ++t) {
-            const store::ReceiveOutcome &o = outcomes[t][k];
+            const store::ReceiveOutcome& o = outcomes[t][k];
             stored += o.duplicate ? 0 : 1;
             ids.insert(o.id);
             acks.insert(o.ack);
@@ -409,7 +409,7 @@ BOOST_DATA_TEST_CASE(commit_routing_writes_states_and_entries_together, Backends
     BOOST_TEST(entries[0].raw == in1.raw);
     BOOST_TEST(entries[1].destination == "billing");
     BOOST_TEST(entries[1].raw == "transformed payload");
-    for (const auto &e : entries) {
+    for (const auto& e : entries) {
         BOOST_TEST(e.direction == Direction::Out);
         BOOST_TEST(e.state == MessageState::Queued);
         BOOST_TEST(e.parentId == m1);
@@ -587,8 +587,8 @@ BOOST_DATA_TEST_CASE(list_and_count_filter_and_sort_newest_first, Backends, back
 {
     TestDatabase db(backend);
     auto s = db.open();
-    const auto put = [&](const std::string &id, const std::string &type, store::Micros at,
-                         MessageState state, const std::string &channel = "his-adt") {
+    const auto put = [&](const std::string& id, const std::string& type, store::Micros at,
+                         MessageState state, const std::string& channel = "his-adt") {
         store::InboundMessage m = inbound(id, "HIS^HOSP", at);
         m.type = type;
         m.state = state;
@@ -709,8 +709,8 @@ BOOST_DATA_TEST_CASE(prune_deletes_finished_work_and_keeps_queued_and_dead, Back
     const store::Micros old = 1'000;
     const auto delivered =
         receiveRouted(*s, "PR-1", {entry("lis", "", "1"), entry("pacs", "", "2")}, old);
-    for (const char *destination : {"lis", "pacs"}) {
-        for (const auto &c : s->claim(destination, "n", 10, 2'000, 3'000)) {
+    for (const char* destination : {"lis", "pacs"}) {
+        for (const auto& c : s->claim(destination, "n", 10, 2'000, 3'000)) {
             s->markDelivered(c.id, "AA", 2'001);
         }
     }
@@ -733,7 +733,7 @@ BOOST_DATA_TEST_CASE(prune_deletes_finished_work_and_keeps_queued_and_dead, Back
     // delivered (+2 entries), filtered and rejected: 5 rows.
     BOOST_TEST(s->prune(5'000) == 5);
     BOOST_TEST(!s->find(delivered));
-    for (const auto &e : deliveredEntries) {
+    for (const auto& e : deliveredEntries) {
         BOOST_TEST(!s->find(e.id));
     }
     BOOST_TEST(!s->find(filtered));
@@ -774,7 +774,7 @@ BOOST_DATA_TEST_CASE(prune_works_through_many_batches, Backends, backend)
             }
         });
     }
-    for (auto &thread : threads) {
+    for (auto& thread : threads) {
         thread.join();
     }
     const auto kept = s->receive(inbound("KEEP", "HIS^HOSP", 100)).id;
@@ -806,7 +806,7 @@ BOOST_DATA_TEST_CASE(two_stores_on_one_database_never_claim_the_same_entry, Back
     std::vector<store::MessageId> keyOrder;
     std::atomic<int> delivered{0};
     std::latch start(4);
-    const auto worker = [&](store::MessageStore &s, const std::string &owner) {
+    const auto worker = [&](store::MessageStore& s, const std::string& owner) {
         start.arrive_and_wait();
         int idle = 0;
         while (delivered.load() < Entries && idle < 2000) {
@@ -816,7 +816,7 @@ BOOST_DATA_TEST_CASE(two_stores_on_one_database_never_claim_the_same_entry, Back
                 std::this_thread::yield();
                 continue;
             }
-            for (const auto &c : claimed) {
+            for (const auto& c : claimed) {
                 {
                     std::lock_guard lock(mutex);
                     ++claims[c.id];
@@ -834,11 +834,11 @@ BOOST_DATA_TEST_CASE(two_stores_on_one_database_never_claim_the_same_entry, Back
     threads.emplace_back(worker, std::ref(*a), "a2");
     threads.emplace_back(worker, std::ref(*b), "b1");
     threads.emplace_back(worker, std::ref(*b), "b2");
-    for (auto &thread : threads) {
+    for (auto& thread : threads) {
         thread.join();
     }
     BOOST_TEST(claims.size() == static_cast<std::size_t>(Entries));
-    for (const auto &[id, times] : claims) {
+    for (const auto& [id, times] : claims) {
         BOOST_TEST(times == 1, "entry " << id << " claimed " << times << " times");
     }
     BOOST_TEST(std::is_sorted(keyOrder.begin(), keyOrder.end()));
@@ -857,8 +857,8 @@ BOOST_DATA_TEST_CASE(two_stores_on_one_database_store_a_message_once, Backends, 
     std::latch start(4);
     std::mutex failuresMutex;
     std::vector<std::string> failures;
-    const auto send = [&](store::MessageStore &s, std::vector<store::ReceiveOutcome> &out,
-                          bool reverse, const std::string &node) {
+    const auto send = [&](store::MessageStore& s, std::vector<store::ReceiveOutcome>& out,
+                          bool reverse, const std::string& node) {
         start.arrive_and_wait();
         for (int i = 0; i < Keys; ++i) {
             const int k = reverse ? Keys - 1 - i : i;
@@ -866,7 +866,7 @@ BOOST_DATA_TEST_CASE(two_stores_on_one_database_store_a_message_once, Backends, 
             m.ack = "ACK via " + node;
             try {
                 out[k] = s.receive(m);
-            } catch (const Poco::Exception &e) {
+            } catch (const Poco::Exception& e) {
                 std::lock_guard lock(failuresMutex);
                 failures.push_back(e.displayText());
             }
@@ -879,15 +879,15 @@ BOOST_DATA_TEST_CASE(two_stores_on_one_database_store_a_message_once, Backends, 
     threads.emplace_back(send, std::ref(*b), std::ref(fromB), true, "b");
     threads.emplace_back(send, std::ref(*a), std::ref(fromA2), true, "a2");
     threads.emplace_back(send, std::ref(*b), std::ref(fromB2), false, "b2");
-    for (auto &thread : threads) {
+    for (auto& thread : threads) {
         thread.join();
     }
     BOOST_TEST(failures.empty(), (failures.empty() ? "" : failures.front()));
     BOOST_TEST(a->count({}) == Keys);
     for (int k = 0; k < Keys; ++k) {
-        const auto &outcomes = {fromA[k], fromB[k], fromA2[k], fromB2[k]};
+        const auto& outcomes = {fromA[k], fromB[k], fromA2[k], fromB2[k]};
         int stored = 0;
-        for (const auto &o : outcomes) {
+        for (const auto& o : outcomes) {
             stored += o.duplicate ? 0 : 1;
             BOOST_TEST(o.id == fromA[k].id);
             BOOST_TEST(o.ack == fromA[k].ack);
@@ -949,7 +949,7 @@ BOOST_DATA_TEST_CASE(a_database_that_cannot_be_opened_is_a_store_error, Backends
     BOOST_CHECK_THROW(store::openStore(config), store::StoreError);
     try {
         store::openStore(config);
-    } catch (const store::StoreError &e) {
+    } catch (const store::StoreError& e) {
         BOOST_TEST(e.displayText().find("secret") == std::string::npos);
     }
 }
@@ -962,11 +962,11 @@ BOOST_AUTO_TEST_CASE(a_postgresql_store_reconnects_after_losing_its_connections)
     BOOST_TEST(s->find(first).has_value());
     db.dropConnections();
     // The calls that find their connection gone fail; the next ones reconnect.
-    const auto eventually = [](const auto &call) {
+    const auto eventually = [](const auto& call) {
         for (int attempt = 0; attempt < 2; ++attempt) {
             try {
                 return call();
-            } catch (const store::StoreError &) {
+            } catch (const store::StoreError&) {
             }
         }
         return call();
@@ -980,7 +980,7 @@ BOOST_AUTO_TEST_CASE(a_postgresql_store_reconnects_after_losing_its_connections)
 
 BOOST_AUTO_TEST_CASE(a_url_of_another_scheme_is_a_config_error)
 {
-    for (const char *url : {"mysql://root@localhost/db", "var/hl7gw.db", "sqlite:", "",
+    for (const char* url : {"mysql://root@localhost/db", "var/hl7gw.db", "sqlite:", "",
                             "sqlite::memory:", "postgresql://u@h:port/db"}) {
         store::StoreConfig config;
         config.url = url;

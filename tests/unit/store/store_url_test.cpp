@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(libpq_keyword_strings_are_accepted)
 
 BOOST_AUTO_TEST_CASE(malformed_urls_are_config_errors_that_hide_the_password)
 {
-    for (const char *url :
+    for (const char* url :
          {"mysql://root:pw@localhost/db", "var/hl7gw.db", "", "postgresql://u@h:port/db",
           "postgresql://u@[::1/db", "postgresql://u@h/d?novalue", "postgresql:host",
           "postgresql://u@h/%zz"}) {
@@ -56,12 +56,12 @@ BOOST_AUTO_TEST_CASE(malformed_urls_are_config_errors_that_hide_the_password)
     try {
         parseStoreUrl("postgresql://u:a%20secret@h/d");
         BOOST_FAIL("a password with a space was accepted");
-    } catch (const hl7gw::core::ConfigError &e) {
+    } catch (const hl7gw::core::ConfigError& e) {
         BOOST_TEST(e.displayText().find("secret") == std::string::npos);
     }
     try {
         parseStoreUrl("mysql://root:hunter2@localhost/db");
-    } catch (const hl7gw::core::ConfigError &e) {
+    } catch (const hl7gw::core::ConfigError& e) {
         BOOST_TEST(e.displayText().find("hunter2") == std::string::npos);
     }
 }

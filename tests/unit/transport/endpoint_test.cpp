@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_text_naming_it)
             try {
                 Endpoint::parse(text);
                 BOOST_ERROR("accepted");
-            } catch (const ConfigError &error) {
+            } catch (const ConfigError& error) {
                 BOOST_TEST(error.message().find("\"" + text + "\"") != std::string::npos);
             }
         }

@@ -25,7 +25,7 @@ std::uint16_t unusedPort()
 }
 
 /// Reads one frame from `socket` (an accepted connection); "" when it closed first.
-std::string readFrame(Poco::Net::StreamSocket &socket)
+std::string readFrame(Poco::Net::StreamSocket& socket)
 {
     MllpFramer framer;
     for (;;) {
@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(throws_when_no_answer_comes_in_time)
     try {
         client.exchange(message("WAIT"));
         BOOST_ERROR("no exception");
-    } catch (const TransportError &error) {
+    } catch (const TransportError& error) {
         BOOST_TEST(error.message().find("no answer within 200 ms") != std::string::npos);
     }
 }
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(reconnects_after_a_failed_exchange)
 
 BOOST_AUTO_TEST_CASE(throws_when_the_answer_exceeds_its_limit)
 {
-    MllpServer server(listenerConfig(), [](std::string_view, const ConnectionInfo &) {
+    MllpServer server(listenerConfig(), [](std::string_view, const ConnectionInfo&) {
         return std::string(4096, 'a');
     });
     server.start();

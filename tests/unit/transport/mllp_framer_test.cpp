@@ -19,16 +19,16 @@ struct Seen {
     std::uint64_t size;
     std::string message;
 
-    bool operator==(const Seen &) const = default;
+    bool operator==(const Seen&) const = default;
 };
 
-std::ostream &operator<<(std::ostream &out, const Seen &seen)
+std::ostream& operator<<(std::ostream& out, const Seen& seen)
 {
     return out << static_cast<int>(seen.kind) << "@" << seen.offset << "+" << seen.size << " \""
                << seen.message << "\"";
 }
 
-Seen frame(std::uint64_t offset, const std::string &message)
+Seen frame(std::uint64_t offset, const std::string& message)
 {
     return {Kind::Frame, offset, message.size(), message};
 }
@@ -38,7 +38,7 @@ Seen junk(std::uint64_t offset, std::uint64_t count)
     return {Kind::Junk, offset, count, {}};
 }
 
-void drain(MllpFramer &framer, std::vector<Seen> &seen)
+void drain(MllpFramer& framer, std::vector<Seen>& seen)
 {
     for (auto event = framer.next(); event.kind != Kind::NeedMore; event = framer.next()) {
         seen.push_back({event.kind, event.offset, event.size, std::string(event.message)});
@@ -47,7 +47,7 @@ void drain(MllpFramer &framer, std::vector<Seen> &seen)
 
 /// Hands `bytes` to a framer in pieces of `piece` bytes, through prepare()/commit() as a
 /// socket reader does, and collects every event, finish() included.
-std::vector<Seen> run(const std::string &bytes, std::size_t piece, std::size_t maxFrameBytes = 1024)
+std::vector<Seen> run(const std::string& bytes, std::size_t piece, std::size_t maxFrameBytes = 1024)
 {
     MllpFramer framer(maxFrameBytes);
     std::vector<Seen> seen;

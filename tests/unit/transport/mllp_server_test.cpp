@@ -26,7 +26,7 @@ BOOST_AUTO_TEST_CASE(answers_a_message_with_the_handlers_ack)
     ConnectionInfo seen;
     std::string received;
     MllpServer server(listenerConfig("adt-in"),
-                      [&](std::string_view bytes, const ConnectionInfo &info) {
+                      [&](std::string_view bytes, const ConnectionInfo& info) {
                           std::lock_guard lock(mutex);
                           seen = info;
                           received = std::string(bytes);
@@ -93,12 +93,12 @@ BOOST_AUTO_TEST_CASE(serves_many_connections_at_once)
                         ++wrong;
                     }
                 }
-            } catch (const std::exception &) {
+            } catch (const std::exception&) {
                 ++failed;
             }
         });
     }
-    for (auto &sender : senders) {
+    for (auto& sender : senders) {
         sender.join();
     }
     BOOST_TEST(wrong == 0);
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(closes_without_an_answer_on_a_frame_over_the_limit)
     auto config = listenerConfig();
     config.maxFrameBytes = 1024;
     std::atomic<int> calls{0};
-    MllpServer server(config, [&](std::string_view bytes, const ConnectionInfo &info) {
+    MllpServer server(config, [&](std::string_view bytes, const ConnectionInfo& info) {
         ++calls;
         return echoAck(bytes, info);
     });
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(closes_without_an_answer_on_a_frame_over_the_limit)
 
 BOOST_AUTO_TEST_CASE(closes_without_an_answer_when_the_handler_throws)
 {
-    MllpServer server(listenerConfig(), [](std::string_view bytes, const ConnectionInfo &info) {
+    MllpServer server(listenerConfig(), [](std::string_view bytes, const ConnectionInfo& info) {
         if (controlIdOf(bytes) == "BOOM") {
             throw std::runtime_error("store unavailable");
         }
@@ -181,7 +181,7 @@ BOOST_AUTO_TEST_CASE(closes_without_an_answer_when_the_handler_throws)
 
 BOOST_AUTO_TEST_CASE(sends_nothing_for_an_empty_answer)
 {
-    MllpServer server(listenerConfig(), [](std::string_view bytes, const ConnectionInfo &info) {
+    MllpServer server(listenerConfig(), [](std::string_view bytes, const ConnectionInfo& info) {
         return controlIdOf(bytes) == "QUIET" ? std::string() : echoAck(bytes, info);
     });
     server.start();
@@ -220,7 +220,7 @@ BOOST_AUTO_TEST_CASE(stop_lets_a_handler_in_progress_answer)
     std::condition_variable changed;
     bool entered = false;
     bool release = false;
-    MllpServer server(listenerConfig(), [&](std::string_view bytes, const ConnectionInfo &info) {
+    MllpServer server(listenerConfig(), [&](std::string_view bytes, const ConnectionInfo& info) {
         std::unique_lock lock(mutex);
         entered = true;
         changed.notify_all();

@@ -35,21 +35,21 @@ struct Pki {
     TestPki::Issued strangerClient;
 };
 
-const Pki &pki()
+const Pki& pki()
 {
     static const Pki instance;
     return instance;
 }
 
 struct TlsServer {
-    explicit TlsServer(TlsConfig tls, const TestPki::Issued &identity = pki().server)
+    explicit TlsServer(TlsConfig tls, const TestPki::Issued& identity = pki().server)
     {
         tls.cert = identity.cert;
         tls.key = identity.key;
         auto config = listenerConfig("tls-in");
         config.tls = tls;
         server = std::make_unique<MllpServer>(
-            config, [this](std::string_view bytes, const ConnectionInfo &info) {
+            config, [this](std::string_view bytes, const ConnectionInfo& info) {
                 ++calls;
                 sawTls = info.tls;
                 return echoAck(bytes, info);
@@ -69,14 +69,14 @@ struct TlsServer {
     std::unique_ptr<MllpServer> server;
 };
 
-TlsConfig trusting(const std::string &ca)
+TlsConfig trusting(const std::string& ca)
 {
     TlsConfig tls;
     tls.ca = ca;
     return tls;
 }
 
-TlsConfig presenting(const TestPki::Issued &identity, const std::string &ca)
+TlsConfig presenting(const TestPki::Issued& identity, const std::string& ca)
 {
     TlsConfig tls = trusting(ca);
     tls.cert = identity.cert;

@@ -31,14 +31,14 @@ using namespace std::chrono_literals;
 
 /// Re-checks `condition` until it holds or `timeout` passes; the result of the last check.
 /// For effects that land on another thread (counters, closes), never to pace a test.
-inline bool waitUntil(const std::function<bool()> &condition,
+inline bool waitUntil(const std::function<bool()>& condition,
                       std::chrono::milliseconds timeout = 5000ms)
 {
     return waitFor(condition, static_cast<double>(timeout.count()) / 1000.0);
 }
 
 /// An HL7 v2-like message with control id `controlId` (MSH-10).
-inline std::string message(const std::string &controlId)
+inline std::string message(const std::string& controlId)
 {
     return "MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||ADT^A01|" + controlId +
            "|P|2.5\rPID|1||12345^^^HOSP||DOE^JANE\r";
@@ -63,19 +63,19 @@ inline std::string controlIdOf(std::string_view bytes)
 }
 
 /// The ACK-like answer the echo handler gives for `controlId`.
-inline std::string ackFor(const std::string &controlId)
+inline std::string ackFor(const std::string& controlId)
 {
     return "MSH|^~\\&|RCV|FAC|SND|FAC|20240101120001||ACK^A01|A" + controlId + "|P|2.5\rMSA|AA|" +
            controlId + "\r";
 }
 
 /// Answers every message with ackFor(its control id).
-inline std::string echoAck(std::string_view bytes, const transport::ConnectionInfo &)
+inline std::string echoAck(std::string_view bytes, const transport::ConnectionInfo&)
 {
     return ackFor(controlIdOf(bytes));
 }
 
-inline transport::MllpListenerConfig listenerConfig(const std::string &name = "test")
+inline transport::MllpListenerConfig listenerConfig(const std::string& name = "test")
 {
     transport::MllpListenerConfig config;
     config.name = name;
@@ -146,9 +146,9 @@ class RawPeer {
             }
             framer_.commit(static_cast<std::size_t>(received));
             return true;
-        } catch (const Poco::TimeoutException &) {
+        } catch (const Poco::TimeoutException&) {
             return false;
-        } catch (const Poco::Net::NetException &) {
+        } catch (const Poco::Net::NetException&) {
             // A reset: the server closed with our bytes unread.
             closed_ = true;
             return false;
@@ -171,7 +171,7 @@ class TestPki {
     };
 
     /// A self-signed CA whose files are `name`.crt and `name`.key in `dir`.
-    TestPki(const TempDir &dir, const std::string &name) : dir_(dir)
+    TestPki(const TempDir& dir, const std::string& name) : dir_(dir)
     {
         key_.reset(newKey());
         cert_.reset(X509_new());
@@ -184,37 +184,37 @@ class TestPki {
     }
 
     /// The CA certificate file (what TlsConfig::ca names).
-    const std::string &caFile() const { return ca_; }
+    const std::string& caFile() const { return ca_; }
 
     /// A server certificate for `subjectAltName` ("IP:127.0.0.1", "DNS:host").
-    Issued issueServer(const std::string &name, const std::string &subjectAltName) const
+    Issued issueServer(const std::string& name, const std::string& subjectAltName) const
     {
         return issue(name, "serverAuth", subjectAltName);
     }
 
     /// A client (node) certificate.
-    Issued issueClient(const std::string &name) const { return issue(name, "clientAuth", ""); }
+    Issued issueClient(const std::string& name) const { return issue(name, "clientAuth", ""); }
 
   private:
     struct KeyFree {
-        void operator()(EVP_PKEY *key) const { EVP_PKEY_free(key); }
+        void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
     };
     struct CertFree {
-        void operator()(X509 *cert) const { X509_free(cert); }
+        void operator()(X509* cert) const { X509_free(cert); }
     };
     using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
     using CertPtr = std::unique_ptr<X509, CertFree>;
 
-    static EVP_PKEY *newKey()
+    static EVP_PKEY* newKey()
     {
-        EVP_PKEY *key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+        EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
         if (!key) {
             throw std::runtime_error("EC key generation failed");
         }
         return key;
     }
 
-    static void build(X509 *cert, EVP_PKEY *key, const std::string &commonName, X509 *issuer)
+    static void build(X509* cert, EVP_PKEY* key, const std::string& commonName, X509* issuer)
     {
         static long serial = 1;
         X509_set_version(cert, 2);
@@ -222,22 +222,22 @@ class TestPki {
         X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
         X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
         X509_set_pubkey(cert, key);
-        X509_NAME *subject = X509_get_subject_name(cert);
+        X509_NAME* subject = X509_get_subject_name(cert);
         X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char *>("hl7gw tests"), -1, -1,
+                                   reinterpret_cast<const unsigned char*>("hl7gw tests"), -1, -1,
                                    0);
         X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                                   reinterpret_cast<const unsigned char *>(commonName.c_str()), -1,
+                                   reinterpret_cast<const unsigned char*>(commonName.c_str()), -1,
                                    -1, 0);
         X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : subject);
     }
 
-    static void addExtension(X509 *cert, X509 *issuer, int nid, const std::string &value)
+    static void addExtension(X509* cert, X509* issuer, int nid, const std::string& value)
     {
         X509V3_CTX context;
         X509V3_set_ctx_nodb(&context);
         X509V3_set_ctx(&context, issuer, cert, nullptr, nullptr, 0);
-        X509_EXTENSION *extension = X509V3_EXT_nconf_nid(nullptr, &context, nid, value.c_str());
+        X509_EXTENSION* extension = X509V3_EXT_nconf_nid(nullptr, &context, nid, value.c_str());
         if (!extension) {
             throw std::runtime_error("bad extension " + value);
         }
@@ -245,15 +245,15 @@ class TestPki {
         X509_EXTENSION_free(extension);
     }
 
-    static void sign(X509 *cert, EVP_PKEY *key)
+    static void sign(X509* cert, EVP_PKEY* key)
     {
         if (X509_sign(cert, key, EVP_sha256()) <= 0) {
             throw std::runtime_error("signing failed");
         }
     }
 
-    Issued issue(const std::string &name, const std::string &usage,
-                 const std::string &subjectAltName) const
+    Issued issue(const std::string& name, const std::string& usage,
+                 const std::string& subjectAltName) const
     {
         KeyPtr key(newKey());
         CertPtr cert(X509_new());
@@ -269,11 +269,11 @@ class TestPki {
         return write(name, cert.get(), key.get());
     }
 
-    Issued write(const std::string &name, X509 *cert, EVP_PKEY *key) const
+    Issued write(const std::string& name, X509* cert, EVP_PKEY* key) const
     {
         Issued files{dir_.file(name + ".crt"), dir_.file(name + ".key")};
-        BIO *certOut = BIO_new_file(files.cert.c_str(), "w");
-        BIO *keyOut = BIO_new_file(files.key.c_str(), "w");
+        BIO* certOut = BIO_new_file(files.cert.c_str(), "w");
+        BIO* keyOut = BIO_new_file(files.key.c_str(), "w");
         const bool written =
             certOut && keyOut && PEM_write_bio_X509(certOut, cert) == 1 &&
             PEM_write_bio_PrivateKey(keyOut, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
@@ -285,7 +285,7 @@ class TestPki {
         return files;
     }
 
-    const TempDir &dir_;
+    const TempDir& dir_;
     KeyPtr key_;
     CertPtr cert_;
     std::string ca_;
