@@ -102,12 +102,12 @@ void GatewayApp::printHelp() const
         "  parse [--to er7|xml|json|summary] [--get PATH]... FILE...   read messages ('-' = "
         "stdin)\n"
         "  validate [--profile FILE] FILE...                           check message structure\n"
-        "  serve --config FILE [--set PATH=VALUE]...                  run the gateway\n"
-        "  messages list|show|replay|count --config FILE [...]        stored messages and their "
-        "fate\n"
+        "  serve --config FILE [--set PATH=VALUE]...                   run the gateway\n"
+        "  messages list|show|replay|count --config FILE [...]         stored messages, fate\n"
         "  send --to mllp://HOST:PORT [--tls] [--ca F] [--cert F] [--key F] FILE...\n"
         "Exit codes: 0 success, 1 bad input, 2 usage or configuration error.");
     formatter.setUnixStyle(true);
+    formatter.setWidth(110);
     formatter.format(std::cout);
 }
 
