@@ -16,13 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string adt(const std::string& controlId)
-{
-    return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
-           "|P|2.5.1\rEVN|A01|20261201083000+0800\rPID|1||" + controlId +
-           "^^^HOSP^MR||Li^Si||19800101|F\rPV1|1|O\r";
-}
-
 std::string storeUrl(const std::string& backend, const fs::path& dir)
 {
     if (backend == "sqlite") {
@@ -70,7 +63,7 @@ BOOST_DATA_TEST_CASE(kill_9_under_load_loses_no_acknowledged_message,
                     const std::string id = "K" + std::to_string(c) + "-" + std::to_string(i);
                     sent[c] = i + 1;
                     try {
-                        const std::string ack = client.exchange(adt(id));
+                        const std::string ack = client.exchange(test::adt(id, id));
                         if (ack.find("MSA|AA|" + id) == std::string::npos) {
                             return;
                         }
@@ -126,7 +119,8 @@ BOOST_DATA_TEST_CASE(kill_9_under_load_loses_no_acknowledged_message,
         const int from = std::max<int>(0, static_cast<int>(acked[c].size()) - 1);
         for (int i = from; i < sent[c]; ++i) {
             const std::string id = "K" + std::to_string(c) + "-" + std::to_string(i);
-            BOOST_TEST(client.exchange(adt(id)).find("MSA|AA|" + id) != std::string::npos);
+            BOOST_TEST(client.exchange(test::adt(id, id)).find("MSA|AA|" + id) !=
+                       std::string::npos);
         }
         distinct += static_cast<std::size_t>(sent[c]);
     }

@@ -13,15 +13,8 @@ using namespace hl7gw;
 
 namespace {
 
-std::string adt(const std::string& controlId)
-{
-    return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
-           "|P|2.5.1\rPID|1||" + controlId + "^^^HOSP^MR||Zhao^Liu||19700101|M\rPV1|1|I|" +
-           std::string(400, 'W') + "\r";
-}
-
 class SmallDisk {
-public:
+  public:
     explicit SmallDisk(const std::string& path) : path_(path)
     {
         std::filesystem::create_directories(path_);
@@ -36,7 +29,7 @@ public:
         }
     }
 
-private:
+  private:
     std::string path_;
     bool mounted_ = false;
 };
@@ -50,12 +43,7 @@ BOOST_AUTO_TEST_CASE(nothing_is_acknowledged_that_was_not_stored)
     test::TempDir dir;
     SmallDisk disk(dir.file("disk"));
     const std::string db = dir.file("disk") + "/gw.db";
-    std::ofstream(dir.file("gateway.json")) << R"({
-  "store": {"url": "sqlite:)" + db + R"("},
-  "mllp": [{"name": "in", "listen": "127.0.0.1:0", "channel": "c"}],
-  "http": {"listen": "127.0.0.1:0"},
-  "channels": [{"name": "c"}]
-})";
+    std::ofstream(dir.file("gateway.json")) << test::minimalGatewayConfig("sqlite:" + db);
     test::GatewayProcess gw(dir.file("gateway.json"), {});
     BOOST_REQUIRE_MESSAGE(gw.waitUntilListening(), gw.log());
     transport::MllpClientConfig config;
@@ -65,7 +53,8 @@ BOOST_AUTO_TEST_CASE(nothing_is_acknowledged_that_was_not_stored)
     int refused = 0;
     for (int i = 0; i < 20000 && refused < 20; ++i) { // bounded: 8 MiB fill up long before
         const std::string id = "F" + std::to_string(i);
-        const std::string ack = client.exchange(adt(id));
+        const std::string ack =
+            client.exchange(test::adt(id, id) + "ZPD|" + std::string(400, 'W') + "\r");
         if (ack.find("MSA|AA|" + id) != std::string::npos) {
             BOOST_REQUIRE_MESSAGE(refused == 0, "AA after the disk was full: " << id);
             acknowledged.push_back(id);

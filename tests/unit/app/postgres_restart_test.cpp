@@ -16,12 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string adt(const std::string& controlId)
-{
-    return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
-           "|P|2.5.1\rPID|1||" + controlId + "^^^HOSP^MR||Wang^Wu\r";
-}
-
 // scripts/pg.sh, which started the cluster the tests use.
 int pg(const std::string& action)
 {
@@ -57,12 +51,7 @@ BOOST_AUTO_TEST_CASE(gateway_resumes_by_itself_when_postgresql_comes_back)
     const std::string url =
         test::freshPostgresDatabase("hl7gw_restart_" + std::to_string(::getpid()));
     test::TempDir dir;
-    std::ofstream(dir.file("gateway.json")) << R"({
-  "store": {"url": ")" + url + R"("},
-  "mllp": [{"name": "in", "listen": "127.0.0.1:0", "channel": "c"}],
-  "http": {"listen": "127.0.0.1:0"},
-  "channels": [{"name": "c"}]
-})";
+    std::ofstream(dir.file("gateway.json")) << test::minimalGatewayConfig(url);
     test::GatewayProcess gw(dir.file("gateway.json"), {});
     BOOST_REQUIRE_MESSAGE(gw.waitUntilListening(), gw.log());
     transport::MllpClientConfig config;
@@ -70,12 +59,12 @@ BOOST_AUTO_TEST_CASE(gateway_resumes_by_itself_when_postgresql_comes_back)
     config.ackTimeoutMs = 10'000;
     transport::MllpClient client(config);
     for (int i = 0; i < 50; ++i) {
-        BOOST_TEST(client.exchange(adt("B" + std::to_string(i))).find("MSA|AA|") !=
+        BOOST_TEST(client.exchange(test::adt("B" + std::to_string(i))).find("MSA|AA|") !=
                    std::string::npos);
     }
 
     BOOST_REQUIRE(pg("stop") == 0);
-    const std::string whileDown = client.exchange(adt("DOWN1"));
+    const std::string whileDown = client.exchange(test::adt("DOWN1"));
     BOOST_TEST(whileDown.find("MSA|AR|DOWN1") != std::string::npos, whileDown);
     BOOST_TEST(whileDown.find("207") != std::string::npos);
     BOOST_TEST(health(gw.httpPort()) == 503);
@@ -84,10 +73,12 @@ BOOST_AUTO_TEST_CASE(gateway_resumes_by_itself_when_postgresql_comes_back)
     BOOST_TEST(test::waitFor([&] { return health(gw.httpPort()) == 200; }, 30));
     // The sender resends what was refused, then carries on.
     BOOST_TEST(test::waitFor(
-        [&] { return client.exchange(adt("DOWN1")).find("MSA|AA|DOWN1") != std::string::npos; },
+        [&] {
+            return client.exchange(test::adt("DOWN1")).find("MSA|AA|DOWN1") != std::string::npos;
+        },
         30));
     for (int i = 0; i < 50; ++i) {
-        BOOST_TEST(client.exchange(adt("A" + std::to_string(i))).find("MSA|AA|") !=
+        BOOST_TEST(client.exchange(test::adt("A" + std::to_string(i))).find("MSA|AA|") !=
                    std::string::npos);
     }
     store::MessageStorePtr store = store::openStore({url});

@@ -83,13 +83,6 @@ std::vector<std::string> lines(const std::string& text)
     return out;
 }
 
-std::string adt(const std::string& controlId, const std::string& patient = "P1")
-{
-    return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^A01^ADT_A01|" + controlId +
-           "|P|2.5.1\rEVN|A01|20261201083000+0800\rPID|1||" + patient +
-           "^^^HOSP^MR||Zhang^San||19800101|M\rPV1|1|I\r";
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(serve_command)
@@ -132,7 +125,7 @@ BOOST_AUTO_TEST_CASE(configuration_errors_exit_2_and_name_the_path)
 BOOST_AUTO_TEST_CASE(send_prints_each_ack_and_messages_lists_their_fate)
 {
     Workspace ws;
-    ws.write("batch.hl7", adt("S1", "P1") + "\n" + adt("S2", "P2") + "\n");
+    ws.write("batch.hl7", test::adt("S1", "P1") + "\n" + test::adt("S2", "P2") + "\n");
     ws.write("broken.hl7", "MSH|\rPID|1||x\r"); // MSH-2 missing: unreadable
     ws.write("junk.hl7", "PID|1||x\r");
     test::GatewayProcess gw(ws.config(), {});
@@ -232,7 +225,7 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_channel_files_and_keeps_connections)
     transport::MllpClientConfig config;
     config.to = {"127.0.0.1", gw.mllpPort()};
     transport::MllpClient client(config);
-    BOOST_TEST(client.exchange(adt("R1")).find("MSA|AA|R1") != std::string::npos);
+    BOOST_TEST(client.exchange(test::adt("R1")).find("MSA|AA|R1") != std::string::npos);
 
     // A broken file is refused: the running channels stay.
     ws.write("channels/his-adt.json", R"({"name": "his-adt", "destinatons": []})");
@@ -245,7 +238,7 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_channel_files_and_keeps_connections)
     gw.kill(SIGHUP);
     BOOST_TEST(
         test::waitFor([&] { return gw.log().find("channels reloaded") != std::string::npos; }));
-    const std::string ack = client.exchange(adt("R2"));
+    const std::string ack = client.exchange(test::adt("R2"));
     BOOST_TEST(ack.find("MSA|AR|R2") != std::string::npos, ack);
     BOOST_TEST(ack.find("201") != std::string::npos);
     gw.kill(SIGTERM);
@@ -259,7 +252,7 @@ BOOST_AUTO_TEST_CASE(http_source_answers_with_the_ack)
     BOOST_REQUIRE_MESSAGE(gw.waitUntilListening(), gw.log());
     Poco::Net::HTTPClientSession session("127.0.0.1", gw.httpPort());
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, "/hl7/his-adt");
-    const std::string body = adt("H1");
+    const std::string body = test::adt("H1");
     request.setContentLength(static_cast<std::streamsize>(body.size()));
     session.sendRequest(request) << body;
     Poco::Net::HTTPResponse response;

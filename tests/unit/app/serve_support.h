@@ -82,6 +82,19 @@ inline std::string freshPostgresDatabase(const std::string& name)
     return base.substr(0, base.rfind('/')) + "/" + name;
 }
 
+/// A gateway.json for one MLLP listener "in" (port 0) feeding channel "c", HTTP on port 0,
+/// and the given store.
+inline std::string minimalGatewayConfig(const std::string& storeUrl)
+{
+    return R"({
+  "store": {"url": ")" +
+           storeUrl + R"("},
+  "mllp": [{"name": "in", "listen": "127.0.0.1:0", "channel": "c"}],
+  "http": {"listen": "127.0.0.1:0"},
+  "channels": [{"name": "c"}]
+})";
+}
+
 /// `hl7gw serve` as a child process on ports chosen by the system (port 0), with the ports
 /// read back from its start line.
 class GatewayProcess {

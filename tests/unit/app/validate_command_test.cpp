@@ -14,7 +14,7 @@ namespace {
 
 // A scratch directory for one test, removed afterwards.
 class TempDir {
-public:
+  public:
     TempDir()
         : path_(fs::temp_directory_path() /
                 ("hl7gw-validate-" + std::to_string(reinterpret_cast<std::uintptr_t>(this))))
@@ -30,12 +30,13 @@ public:
         return p.string();
     }
 
-private:
+  private:
     fs::path path_;
 };
 
-const std::string ValidAdt = "MSH|^~\\&|HIS|HOSP|GW|HOSP|20240506143015||ADT^A01^ADT_A01|1|P|2.5.1\r"
-                             "EVN||20240506143015\rPID|1||12345^^^HOSP^MR||DOE^JANE\rPV1|1|I\r";
+const std::string ValidAdt =
+    "MSH|^~\\&|HIS|HOSP|GW|HOSP|20240506143015||ADT^A01^ADT_A01|1|P|2.5.1\r"
+    "EVN||20240506143015\rPID|1||12345^^^HOSP^MR||DOE^JANE\rPV1|1|I\r";
 
 struct Result {
     int code;
@@ -59,8 +60,7 @@ BOOST_AUTO_TEST_CASE(exits_0_for_valid_messages_even_with_warnings)
 {
     const TempDir dir;
     ValidateCommandOptions options;
-    options.inputs = {dir.write("ok.hl7", ValidAdt),
-                      dir.write("warn.hl7", ValidAdt + "ARV|1|A\r")};
+    options.inputs = {dir.write("ok.hl7", ValidAdt), dir.write("warn.hl7", ValidAdt + "ARV|1|A\r")};
     const Result r = run(options);
     BOOST_TEST(r.code == 0);
     BOOST_TEST(r.out == "total\tmessages=2\tinvalid=0\n");
@@ -93,8 +93,8 @@ BOOST_AUTO_TEST_CASE(applies_the_profile_given)
     options.profile = dir.write("p.profile", "profile LOCAL\nrequire PID-8\n");
     const Result r = run(options);
     BOOST_TEST(r.code == 1);
-    BOOST_TEST(r.err ==
-               options.inputs[0] + ":1:PID[1]-8: error: PID-8: required field missing (profile LOCAL)\n");
+    BOOST_TEST(r.err == options.inputs[0] +
+                            ":1:PID[1]-8: error: PID-8: required field missing (profile LOCAL)\n");
 }
 
 BOOST_AUTO_TEST_CASE(exits_2_for_a_missing_or_broken_profile)

@@ -41,13 +41,4 @@ class ManualClock : public core::Clock {
     std::atomic<std::int64_t> now_;
 };
 
-/// An ADT^A01 in ER7 with the given control id and patient id.
-inline std::string adt(const std::string& controlId, const std::string& patient = "P1",
-                       const std::string& trigger = "A01")
-{
-    return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^" + trigger + "^ADT_A01|" +
-           controlId + "|P|2.5.1\rEVN|" + trigger + "|20261201083000+0800\rPID|1||" + patient +
-           "^^^HOSP^MR||Zhang^San||19800101|M\rPV1|1|I\r";
-}
-
 } // namespace hl7gw::test
