@@ -2,6 +2,7 @@
 
 #include "gateway/app/gateway_config.h"
 #include "gateway/core/clock.h"
+#include "gateway/core/utf8.h"
 #include "gateway/hl7v2/er7_parser.h"
 #include "gateway/hl7v2/json_writer.h"
 #include "gateway/store/message_store.h"
@@ -24,17 +25,8 @@ std::string printable(const std::string& s)
     out.reserve(s.size());
     std::size_t i = 0;
     while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = c < 0x80         ? 1
-                          : (c >> 5) == 6  ? 2
-                          : (c >> 4) == 14 ? 3
-                          : (c >> 3) == 30 ? 4
-                                           : 0;
-        bool ok = len > 0 && i + len <= s.size();
-        for (std::size_t k = 1; ok && k < len; ++k) {
-            ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-        }
-        if (ok) {
+        const std::size_t len = core::utf8SequenceLength(s, i);
+        if (len > 0) {
             out.append(s, i, len);
             i += len;
         } else {

@@ -1,5 +1,7 @@
 #include "gateway/hl7v2/charset_converter.h"
 
+#include "gateway/core/utf8.h"
+
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -36,49 +38,16 @@ bool isValidUtf8(std::string_view bytes, std::size_t* badOffset)
         if (i >= n) {
             break;
         }
-        const unsigned char c = s[i];
-        if (c < 0x80) {
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
             ++i;
             continue;
         }
-        std::size_t len = 0;
-        unsigned char lo = 0x80;
-        unsigned char hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) {
-                lo = 0xA0; // no overlongs
-            } else if (c == 0xED) {
-                hi = 0x9F; // no surrogates
-            }
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) {
-                lo = 0x90;
-            } else if (c == 0xF4) {
-                hi = 0x8F; // nothing past U+10FFFF
-            }
-        } else {
+        const std::size_t len = core::utf8SequenceLength(bytes, i);
+        if (len == 0) {
             if (badOffset != nullptr) {
                 *badOffset = i;
             }
             return false;
-        }
-        if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) {
-            if (badOffset != nullptr) {
-                *badOffset = i;
-            }
-            return false;
-        }
-        for (std::size_t k = 2; k < len; ++k) {
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF) {
-                if (badOffset != nullptr) {
-                    *badOffset = i;
-                }
-                return false;
-            }
         }
         i += len;
     }

@@ -1,5 +1,7 @@
 #include "gateway/store/detail/columns.h"
 
+#include "gateway/core/utf8.h"
+
 #include "gateway/store/detail/ack_codec.h"
 
 #include <Poco/Bugcheck.h>
@@ -9,53 +11,11 @@ namespace hl7gw::store::detail {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at text[i] (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF), or 0 when it is not one. NUL counts as invalid: PostgreSQL text
-// cannot hold it.
+// Length of the valid UTF-8 sequence at text[i], or 0. NUL counts as invalid: PostgreSQL
+// text cannot hold it.
 std::size_t utf8SequenceAt(std::string_view text, std::size_t i)
 {
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-    const unsigned char lead = byte(i);
-    if (lead == 0) {
-        return 0;
-    }
-    if (lead < 0x80) {
-        return 1;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        if (lead == 0xE0) {
-            low = 0xA0;
-        } else if (lead == 0xED) {
-            high = 0x9F;
-        }
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        if (lead == 0xF0) {
-            low = 0x90;
-        } else if (lead == 0xF4) {
-            high = 0x8F;
-        }
-    } else {
-        return 0;
-    }
-    if (i + length > text.size()) {
-        return 0;
-    }
-    if (byte(i + 1) < low || byte(i + 1) > high) {
-        return 0;
-    }
-    for (std::size_t k = 2; k < length; ++k) {
-        if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) {
-            return 0;
-        }
-    }
-    return length;
+    return text[i] == '\0' ? 0 : core::utf8SequenceLength(text, i);
 }
 
 // PostgreSQL's text output of bytea with bytea_output = hex (the default since 9.0).
