@@ -30,6 +30,8 @@ struct GatewayConfig {
     RetentionConfig retention;
     std::vector<ListenerConfig> mllp;
     console::HttpServerConfig http;
+    bool fhirEnabled = true;
+    fhir::FhirServerConfig fhir;
     routing::ChannelSetPtr channels;
     std::string nodeId; // names this node's queue claims; default host:pid
     std::string logLevel = "information";

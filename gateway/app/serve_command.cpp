@@ -168,6 +168,9 @@ std::string startLine(const GatewayConfig& config,
     }
     line += std::string(servers.empty() ? " " : ", ") + "http " +
             transport::Endpoint{config.http.listen.host, http.port()}.toString();
+    if (config.fhirEnabled) {
+        line += " (FHIR R4 at " + config.fhir.base + ")";
+    }
     line += "; store " + store.describe() + "; " +
             std::to_string(config.channels->channels().size()) + " channel(s)";
     return line;
@@ -235,6 +238,11 @@ int runServe(const ServeCommandOptions& options)
                                  stored = reply.stored;
                                  return true;
                              });
+    std::unique_ptr<fhir::FhirServer> fhirServer;
+    if (config.fhirEnabled) {
+        fhirServer = std::make_unique<fhir::FhirServer>(config.fhir, store->resources());
+        http.mountFhir(*fhirServer);
+    }
     addCollectors(metrics, *store, servers, clock);
     RetentionTask retention(*store, config.retention, metrics);
 

@@ -1,5 +1,7 @@
 #include "gateway/console/http_server.h"
 
+#include "gateway/fhir/rest/negotiation.h"
+
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -9,6 +11,8 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+
+#include <Poco/String.h>
 
 #include <istream>
 #include <ostream>
@@ -35,7 +39,11 @@ struct Shared {
     store::MessageStore& store;
     core::MetricsRegistry& metrics;
     HttpMessageFn onMessage;
+    fhir::FhirServer* fhir = nullptr;
 };
+
+// Bodies smaller than this go out as they are: gzip would save little and cost a copy.
+constexpr std::size_t GzipThreshold = 1024;
 
 class Handler : public Poco::Net::HTTPRequestHandler {
   public:
@@ -61,6 +69,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                      shared_.metrics.render());
             return;
         }
+        if (shared_.fhir != nullptr) {
+            const std::string& base = shared_.fhir->config().base;
+            if (path == base || path.rfind(base + "/", 0) == 0) {
+                handleFhir(request, response);
+                return;
+            }
+        }
         if (path.rfind("/hl7/", 0) == 0) {
             if (request.getMethod() != "POST") {
                 response.set("Allow", "POST");
@@ -75,6 +90,72 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     }
 
   private:
+    /// Reads the whole body, or returns false once it passes the limit.
+    bool readBody(HTTPServerRequest& request, std::string& body)
+    {
+        if (request.hasContentLength() &&
+            request.getContentLength64() > static_cast<Poco::Int64>(shared_.config.maxBodyBytes)) {
+            return false;
+        }
+        body.reserve(request.hasContentLength()
+                         ? static_cast<std::size_t>(request.getContentLength64())
+                         : 4096);
+        char buf[8192];
+        std::istream& in = request.stream();
+        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+            body.append(buf, static_cast<std::size_t>(in.gcount()));
+            if (body.size() > shared_.config.maxBodyBytes) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void handleFhir(HTTPServerRequest& request, HTTPServerResponse& response)
+    {
+        fhir::FhirRequest fhirRequest;
+        fhirRequest.method = request.getMethod();
+        fhirRequest.target = request.getURI();
+        fhirRequest.host = request.getHost();
+        for (const auto& [name, value] : request) {
+            fhirRequest.headers.emplace_back(Poco::toLower(name), value);
+        }
+        fhir::FhirResponse answer;
+        if (!readBody(request, fhirRequest.body)) {
+            fhirRequest.body.clear();
+            answer = shared_.fhir->refuse(fhirRequest, 413, "too-costly",
+                                          "the body is larger than " +
+                                              std::to_string(shared_.config.maxBodyBytes) +
+                                              " bytes");
+        } else if (Poco::icompare(fhirRequest.header("content-encoding"), "gzip") == 0) {
+            std::string plain;
+            if (!fhir::rest::gzipDecompress(fhirRequest.body, plain)) {
+                sendText(response, HTTPResponse::HTTP_BAD_REQUEST, "text/plain",
+                         "the body is not valid gzip\n");
+                return;
+            }
+            fhirRequest.body = std::move(plain);
+        }
+        if (answer.status == 200) {
+            answer = shared_.fhir->handle(fhirRequest);
+        }
+        response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(answer.status));
+        for (const auto& [name, value] : answer.headers) {
+            response.set(name, value);
+        }
+        if (answer.body.size() >= GzipThreshold &&
+            fhir::rest::gzipWanted(request.get("Accept-Encoding", ""))) {
+            answer.body = fhir::rest::gzipCompress(answer.body);
+            response.set("Content-Encoding", "gzip");
+            response.set("Vary", "Accept-Encoding");
+        }
+        response.setContentLength(static_cast<std::streamsize>(answer.body.size()));
+        std::ostream& out = response.send();
+        if (request.getMethod() != "HEAD") {
+            out.write(answer.body.data(), static_cast<std::streamsize>(answer.body.size()));
+        }
+    }
+
     void handleMessage(HTTPServerRequest& request, HTTPServerResponse& response,
                        const std::string& channel)
     {
@@ -149,6 +230,11 @@ HttpServer::HttpServer(HttpServerConfig config, store::MessageStore& store,
 HttpServer::~HttpServer()
 {
     stop();
+}
+
+void HttpServer::mountFhir(fhir::FhirServer& server)
+{
+    impl_->shared_.fhir = &server;
 }
 
 void HttpServer::start()

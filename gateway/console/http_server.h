@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/core/metrics.h"
+#include "gateway/fhir/server/fhir_server.h"
 #include "gateway/store/message_store.h"
 #include "gateway/transport/mllp.h"
 
@@ -25,12 +26,17 @@ using HttpMessageFn = std::function<bool(std::string_view body, const std::strin
 /// The gateway's HTTP listener (POCO HTTPServer, keep-alive): `/healthz` (200 "ok" when the
 /// store answers, 503 otherwise), `/metrics` (Prometheus text), and `POST /hl7/<channel>`
 /// (an ER7 message in, its ACK out: 200 when stored, 503 when the store failed so the
-/// sender retries). The FHIR server and the console mount here in later issues.
+/// sender retries), and the FHIR server under /fhir when mounted. The console mounts here in
+/// a later issue.
 class HttpServer {
   public:
     HttpServer(HttpServerConfig config, store::MessageStore& store, core::MetricsRegistry& metrics,
                HttpMessageFn onMessage);
     ~HttpServer();
+
+    /// Serves the FHIR server under its base (`/fhir`). Call before start(); `server` must
+    /// outlive this object.
+    void mountFhir(fhir::FhirServer& server);
 
     /// Throws transport::TransportError when the address cannot be bound.
     void start();

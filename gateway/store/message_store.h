@@ -11,6 +11,9 @@
 
 namespace hl7gw::store {
 
+class ResourceStore;
+
+
 /// Our internal message id (never the control id, which is MSH-10).
 using MessageId = std::int64_t;
 /// Microseconds since 1970-01-01T00:00:00Z. The store never reads the clock: callers pass
@@ -195,6 +198,9 @@ class MessageStore {
     virtual void ping() = 0;
     /// "sqlite:/path" or "postgresql://user@host:port/db", without a password.
     virtual std::string describe() const = 0;
+
+    /// The FHIR resources kept in the same database (resource_store.h).
+    virtual ResourceStore& resources() = 0;
 };
 
 using MessageStorePtr = std::unique_ptr<MessageStore>;

@@ -190,9 +190,11 @@ class PostgresqlWriter final : public Writer {
   public:
     explicit PostgresqlWriter(Poco::Data::Session session)
         : session_(std::move(session)), conn_(connectionOf(session_)),
-          statements_(std::make_unique<Statements>(conn_))
+          statements_(std::make_unique<Statements>(conn_)), sql_(makePostgresqlConnection(conn_))
     {
     }
+
+    SqlConnection& sql() override { return *sql_; }
 
     void begin() override
     {
@@ -351,6 +353,7 @@ class PostgresqlWriter final : public Writer {
     Poco::Data::Session session_; // owns the connection; first in, last out
     PGconn* conn_;
     std::unique_ptr<Statements> statements_; // null while the connection is down
+    std::unique_ptr<SqlConnection> sql_;     // PQreset keeps the PGconn, so this stays valid
 };
 
 } // namespace

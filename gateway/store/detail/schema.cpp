@@ -69,6 +69,41 @@ const char* const SchemaV1[] = {
     "CREATE INDEX messages_parent ON messages (parent_id) WHERE direction = 1",
 };
 
+// FHIR resources (version 2). fhir_current holds one row per resource, its current version
+// and the change (seq) that made it; fhir_versions every version, bodies included, so history
+// and vread need nothing else. Search index tables (the FHIR layer's, created through
+// ResourceStore::ensureIndexSchema) hang off fhir_current.rid and hold the current version's
+// values only.
+//   fhir_current_key     read, update: a resource by type and id
+//   fhir_current_updated _lastUpdated and type history
+//   fhir_versions_key    vread; one row per (resource, version), which also stops two nodes
+//                        from both writing version N+1
+//   fhir_versions_type   history of a type, newest first
+const char* const SchemaV2[] = {
+    R"(CREATE TABLE fhir_current (
+        rid {ID},
+        type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version {INT} NOT NULL,
+        last_updated {INT} NOT NULL,
+        deleted {SMALL} NOT NULL,
+        seq {INT} NOT NULL))",
+    "CREATE UNIQUE INDEX fhir_current_key ON fhir_current (type, id)",
+    "CREATE INDEX fhir_current_updated ON fhir_current (type, last_updated)",
+    R"(CREATE TABLE fhir_versions (
+        seq {ID},
+        rid {INT} NOT NULL,
+        type TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version {INT} NOT NULL,
+        last_updated {INT} NOT NULL,
+        deleted {SMALL} NOT NULL,
+        method TEXT NOT NULL,
+        body TEXT NOT NULL))",
+    "CREATE UNIQUE INDEX fhir_versions_key ON fhir_versions (rid, version)",
+    "CREATE INDEX fhir_versions_type ON fhir_versions (type, seq)",
+};
+
 // Any constant works; it only has to be the same on every node.
 constexpr const char* SchemaLockKey = "7261836120541541";
 
@@ -124,6 +159,12 @@ void ensureSchema(Poco::Data::Session& session, Backend backend)
                 execute(session, adaptSql(backend, ddl));
             }
             execute(session, "INSERT INTO schema_version (version) VALUES (1)");
+        }
+        if (version < 2) {
+            for (const char* ddl : SchemaV2) {
+                execute(session, adaptSql(backend, ddl));
+            }
+            execute(session, "INSERT INTO schema_version (version) VALUES (2)");
         }
         execute(session, "COMMIT");
     } catch (...) {

@@ -2,10 +2,13 @@
 
 #include "gateway/store/detail/ack_codec.h"
 #include "gateway/store/detail/columns.h"
+#include "gateway/store/detail/resource_changes.h"
 #include "gateway/store/detail/schema.h"
 #include "gateway/store/detail/writer.h"
 
 #include <Poco/Bugcheck.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/String.h>
 
@@ -14,6 +17,7 @@
 #include <deque>
 #include <filesystem>
 #include <system_error>
+#include <unordered_map>
 
 namespace hl7gw::store::detail {
 
@@ -172,16 +176,16 @@ class SqlMessageStore::ReadLease {
             return !store_.idleReaders_.empty() || store_.openReaders_ < MaxReaders;
         });
         if (!store_.idleReaders_.empty()) {
-            session_ = std::move(store_.idleReaders_.back());
+            reader_ = std::move(store_.idleReaders_.back());
             store_.idleReaders_.pop_back();
             lock.unlock();
             if (store_.url_.backend == Backend::Postgresql) {
                 try {
-                    revivePostgresql(*session_);
+                    revivePostgresql(reader_->session);
                 } catch (const StoreError& e) {
                     // Back to the pool as it is (a constructor that throws runs no destructor).
                     lock.lock();
-                    store_.idleReaders_.push_back(std::move(session_));
+                    store_.idleReaders_.push_back(std::move(reader_));
                     store_.readerFree_.notify_one();
                     throw StoreError(store_.url_.description + ": " + e.message());
                 }
@@ -191,7 +195,7 @@ class SqlMessageStore::ReadLease {
         ++store_.openReaders_;
         lock.unlock();
         try {
-            session_ = std::make_unique<Session>(store_.connect());
+            reader_ = std::make_unique<Reader>(store_.connect());
         } catch (...) {
             lock.lock();
             --store_.openReaders_;
@@ -203,8 +207,8 @@ class SqlMessageStore::ReadLease {
     ~ReadLease()
     {
         std::lock_guard lock(store_.readersMutex_);
-        if (session_) {
-            store_.idleReaders_.push_back(std::move(session_));
+        if (reader_) {
+            store_.idleReaders_.push_back(std::move(reader_));
         } else {
             --store_.openReaders_;
         }
@@ -214,17 +218,18 @@ class SqlMessageStore::ReadLease {
     ReadLease(const ReadLease&) = delete;
     ReadLease& operator=(const ReadLease&) = delete;
 
-    Session& session() { return *session_; }
+    Session& session() { return reader_->session; }
+    SqlConnection& sql() { return reader_->sql(store_.url_.backend); }
     void discard()
     {
         if (store_.url_.backend == Backend::Sqlite) {
-            session_.reset();
+            reader_.reset();
         }
     }
 
   private:
     SqlMessageStore& store_;
-    std::unique_ptr<Session> session_;
+    std::unique_ptr<Reader> reader_;
 };
 
 SqlMessageStore::SqlMessageStore(StoreUrl url, std::size_t maxBatch) : url_(std::move(url))
@@ -359,6 +364,33 @@ template <typename Fn> void SqlMessageStore::write(Fn&& fn)
 {
     LambdaOp<std::remove_reference_t<Fn>> op(fn);
     committer_->submit(op);
+}
+
+SqlConnection& SqlMessageStore::Reader::sql(Backend backend)
+{
+    if (!generic) {
+        generic = backend == Backend::Sqlite
+                      ? makeSqliteConnection(Poco::Data::SQLite::Utility::dbHandle(session))
+                      : makePostgresqlConnection(
+                            dynamic_cast<Poco::Data::PostgreSQL::SessionImpl&>(*session.impl())
+                                .handle());
+    }
+    return *generic;
+}
+
+template <typename Fn>
+auto SqlMessageStore::readSql(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()))
+{
+    ReadLease lease(*this);
+    try {
+        return fn(lease.sql());
+    } catch (const StoreError&) {
+        lease.discard();
+        throw;
+    } catch (const Poco::Exception& e) {
+        lease.discard();
+        throw StoreError(url_.description + ": " + e.displayText());
+    }
 }
 
 template <typename Fn> auto SqlMessageStore::read(Fn&& fn) -> decltype(fn(std::declval<Session&>()))
@@ -627,6 +659,166 @@ void SqlMessageStore::ping()
 std::string SqlMessageStore::describe() const
 {
     return url_.description;
+}
+
+// --- FHIR resources ---
+
+namespace {
+
+constexpr const char* ResourceColumns =
+    "c.rid, c.type, c.id, v.version, v.last_updated, v.deleted, v.body";
+
+std::int64_t integerAt(const SqlRow& row, std::size_t column)
+{
+    return row.at(column) ? std::stoll(*row[column]) : 0;
+}
+
+// A row of ResourceColumns.
+StoredResource resourceFrom(SqlRow& row)
+{
+    StoredResource resource;
+    resource.rid = integerAt(row, 0);
+    resource.type = row.at(1).value_or("");
+    resource.id = row.at(2).value_or("");
+    resource.version = integerAt(row, 3);
+    resource.lastUpdated = integerAt(row, 4);
+    resource.deleted = integerAt(row, 5) != 0;
+    resource.body = std::move(row.at(6)).value_or("");
+    return resource;
+}
+
+} // namespace
+
+void SqlMessageStore::ensureIndexSchema(const std::vector<std::string>& statements,
+                                        const std::vector<std::string>& tables)
+{
+    write([&](Writer& writer) {
+        for (const std::string& statement : statements) {
+            writer.sql().execute(statement, {});
+        }
+    });
+    std::lock_guard lock(indexTablesMutex_);
+    for (const std::string& table : tables) {
+        if (std::find(indexTables_.begin(), indexTables_.end(), table) == indexTables_.end()) {
+            indexTables_.push_back(table);
+        }
+    }
+}
+
+ChangeOutcome SqlMessageStore::apply(const std::vector<ResourceChange>& changes,
+                                     const std::vector<OutboxMessage>& outbox)
+{
+    std::vector<std::string> tables;
+    {
+        std::lock_guard lock(indexTablesMutex_);
+        tables = indexTables_;
+    }
+    const Micros now = changes.empty() ? 0 : changes.front().at;
+    ChangeOutcome outcome;
+    write([&](Writer& writer) {
+        outcome = applyResourceChanges(writer.sql(), url_.backend, changes, outbox, tables, now);
+    });
+    return outcome;
+}
+
+std::optional<StoredResource> SqlMessageStore::current(const std::string& type,
+                                                       const std::string& id)
+{
+    return readSql([&](SqlConnection& sql) -> std::optional<StoredResource> {
+        SqlRows rows = sql.query(std::string("SELECT ") + ResourceColumns +
+                                     " FROM fhir_current c JOIN fhir_versions v ON v.seq = c.seq "
+                                     "WHERE c.type = $1 AND c.id = $2",
+                                 {type, id});
+        if (rows.empty()) {
+            return std::nullopt;
+        }
+        return resourceFrom(rows.front());
+    });
+}
+
+std::optional<StoredResource> SqlMessageStore::version(const std::string& type,
+                                                       const std::string& id, std::int64_t version)
+{
+    return readSql([&](SqlConnection& sql) -> std::optional<StoredResource> {
+        SqlRows rows = sql.query(
+            std::string("SELECT ") + ResourceColumns +
+                " FROM fhir_current c JOIN fhir_versions v ON v.rid = c.rid "
+                "WHERE c.type = $1 AND c.id = $2 AND v.version = $3",
+            {type, id, version});
+        if (rows.empty()) {
+            return std::nullopt;
+        }
+        return resourceFrom(rows.front());
+    });
+}
+
+std::vector<StoredResource> SqlMessageStore::byRid(const std::vector<std::int64_t>& rids)
+{
+    std::vector<StoredResource> resources;
+    if (rids.empty()) {
+        return resources;
+    }
+    // Integer literals: one statement per page, not per resource.
+    std::string list;
+    for (std::int64_t rid : rids) {
+        list += (list.empty() ? "" : ", ") + std::to_string(rid);
+    }
+    SqlRows rows = readSql([&](SqlConnection& sql) {
+        return sql.query(std::string("SELECT ") + ResourceColumns +
+                             " FROM fhir_current c JOIN fhir_versions v ON v.seq = c.seq "
+                             "WHERE c.rid IN (" + list + ") AND c.deleted = 0",
+                         {});
+    });
+    std::unordered_map<std::int64_t, StoredResource> found;
+    for (SqlRow& row : rows) {
+        StoredResource resource = resourceFrom(row);
+        found.emplace(resource.rid, std::move(resource));
+    }
+    for (std::int64_t rid : rids) {
+        auto it = found.find(rid);
+        if (it != found.end()) {
+            resources.push_back(std::move(it->second));
+            found.erase(it);
+        }
+    }
+    return resources;
+}
+
+std::vector<HistoryEntry> SqlMessageStore::history(const HistoryQuery& query)
+{
+    std::string sql = "SELECT v.rid, v.type, v.id, v.version, v.last_updated, v.deleted, v.body, "
+                      "v.seq, v.method FROM fhir_versions v WHERE v.last_updated >= $1";
+    std::vector<SqlValue> params{query.since};
+    if (query.type && query.id) {
+        // By rid, so that fhir_versions_key finds the versions.
+        params.emplace_back(*query.type);
+        params.emplace_back(*query.id);
+        sql += " AND v.rid = (SELECT rid FROM fhir_current WHERE type = $2 AND id = $3)";
+    } else if (query.type) {
+        params.emplace_back(*query.type);
+        sql += " AND v.type = $2";
+    }
+    if (query.beforeSeq > 0) {
+        params.emplace_back(query.beforeSeq);
+        sql += " AND v.seq < $" + std::to_string(params.size());
+    }
+    sql += " ORDER BY v.seq DESC LIMIT " + std::to_string(query.limit);
+    SqlRows rows = readSql([&](SqlConnection& connection) { return connection.query(sql, params); });
+    std::vector<HistoryEntry> entries;
+    entries.reserve(rows.size());
+    for (SqlRow& row : rows) {
+        HistoryEntry entry;
+        entry.seq = integerAt(row, 7);
+        entry.method = row.at(8).value_or("");
+        entry.resource = resourceFrom(row);
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
+
+SqlRows SqlMessageStore::query(const SqlQuery& query)
+{
+    return readSql([&](SqlConnection& sql) { return sql.query(query.text, query.params); });
 }
 
 } // namespace hl7gw::store::detail

@@ -4,6 +4,7 @@
 #include "gateway/store/detail/store_url.h"
 #include "gateway/store/detail/writer.h"
 #include "gateway/store/message_store.h"
+#include "gateway/store/resource_store.h"
 
 #include <Poco/Data/Session.h>
 
@@ -20,7 +21,9 @@ namespace hl7gw::store::detail {
 /// Writes go through one GroupCommitter: a writer thread with its own connection and
 /// prepared statements that commits each batch in one transaction. Reads use a small pool of
 /// other connections (SQLite WAL lets them read while the writer writes).
-class SqlMessageStore final : public MessageStore, private GroupCommitter::Target {
+class SqlMessageStore final : public MessageStore,
+                              public ResourceStore,
+                              private GroupCommitter::Target {
   public:
     /// Opens the writer connection and creates the schema when missing. Throws StoreError.
     SqlMessageStore(StoreUrl url, std::size_t maxBatch);
@@ -43,9 +46,31 @@ class SqlMessageStore final : public MessageStore, private GroupCommitter::Targe
     std::int64_t prune(Micros before) override;
     void ping() override;
     std::string describe() const override;
+    ResourceStore& resources() override { return *this; }
+
+    // ResourceStore
+    void ensureIndexSchema(const std::vector<std::string>& statements,
+                           const std::vector<std::string>& tables) override;
+    ChangeOutcome apply(const std::vector<ResourceChange>& changes,
+                        const std::vector<OutboxMessage>& outbox) override;
+    std::optional<StoredResource> current(const std::string& type, const std::string& id) override;
+    std::optional<StoredResource> version(const std::string& type, const std::string& id,
+                                          std::int64_t version) override;
+    std::vector<StoredResource> byRid(const std::vector<std::int64_t>& rids) override;
+    std::vector<HistoryEntry> history(const HistoryQuery& query) override;
+    SqlRows query(const SqlQuery& query) override;
+    bool isPostgresql() const override { return url_.backend == Backend::Postgresql; }
 
   private:
     class ReadLease;
+    /// A reader connection and, once a generic statement ran on it, its SqlConnection
+    /// (declared after the session: its prepared statements go before the connection does).
+    struct Reader {
+        explicit Reader(Poco::Data::Session s) : session(std::move(s)) {}
+        SqlConnection& sql(Backend backend);
+        Poco::Data::Session session;
+        std::unique_ptr<SqlConnection> generic;
+    };
 
     Poco::Data::Session connect() const;
     WriterPtr makeWriter(Poco::Data::Session session) const;
@@ -59,13 +84,16 @@ class SqlMessageStore final : public MessageStore, private GroupCommitter::Targe
     bool retryable(const Poco::Exception& error) const override;
     template <typename Fn> void write(Fn&& fn);
     template <typename Fn> auto read(Fn&& fn) -> decltype(fn(std::declval<Poco::Data::Session&>()));
+    template <typename Fn> auto readSql(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()));
 
     const StoreUrl url_;
     WriterPtr writer_; // used by the committer's thread only
     std::mutex readersMutex_;
     std::condition_variable readerFree_;
-    std::vector<std::unique_ptr<Poco::Data::Session>> idleReaders_;
+    std::vector<std::unique_ptr<Reader>> idleReaders_;
     std::size_t openReaders_ = 0;
+    std::mutex indexTablesMutex_;
+    std::vector<std::string> indexTables_; // the FHIR layer's, for resource writes
     std::unique_ptr<GroupCommitter> committer_; // last: its thread stops before the rest goes
 };
 

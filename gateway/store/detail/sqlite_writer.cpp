@@ -129,9 +129,11 @@ class SqliteWriter final : public Writer {
           updateRouted_(db_, sql::UpdateRouted), insertEntry_(db_, sql::InsertEntry),
           claim_(db_, sql::Claim), markDelivered_(db_, sql::MarkDelivered),
           markFailed_(db_, sql::MarkFailed), replay_(db_, sql::Replay),
-          prunable_(db_, sql::Prunable)
+          prunable_(db_, sql::Prunable), sql_(makeSqliteConnection(db_))
     {
     }
+
+    SqlConnection& sql() override { return *sql_; }
 
     void begin() override { begin_.execute(); }
     void commit() override { commit_.execute(); }
@@ -274,6 +276,7 @@ class SqliteWriter final : public Writer {
     Prepared markFailed_;
     Prepared replay_;
     Prepared prunable_;
+    std::unique_ptr<SqlConnection> sql_;
 };
 
 } // namespace

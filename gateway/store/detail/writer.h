@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/store/detail/sql_connection.h"
 #include "gateway/store/detail/store_url.h"
 #include "gateway/store/message_store.h"
 
@@ -79,6 +80,9 @@ class Writer {
     /// Deletes up to PruneBatchRows prunable messages with ids in (after, upTo], and their
     /// entries.
     virtual PruneBatch pruneBatch(MessageId after, MessageId upTo, Micros before) = 0;
+    /// The writer's connection for statements built at run time (resource changes), inside
+    /// the same transaction as everything else.
+    virtual SqlConnection& sql() = 0;
 };
 
 using WriterPtr = std::unique_ptr<Writer>;

@@ -1,0 +1,95 @@
+#pragma once
+
+#include "gateway/fhir/rest/headers.h"
+#include "gateway/fhir/rest/negotiation.h"
+#include "gateway/fhir/rest/request_path.h"
+#include "gateway/fhir/search/search_query.h"
+#include "gateway/fhir/server/detail/search_runner.h"
+#include "gateway/fhir/server/fhir_server.h"
+
+#include <rapidjson/document.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace hl7gw::fhir::server {
+
+/// What every interaction needs to know about its request.
+struct Context {
+    const FhirRequest& request;
+    rest::RequestPath path;
+    rest::Format format = rest::Format::Json;
+    bool pretty = false;
+    rest::Preferences prefer;
+    std::string base; // absolute: "http://host:8080/fhir"
+    store::Micros now = 0;
+};
+
+/// A write the server has checked and turned into a store change.
+struct PreparedWrite {
+    store::ResourceChange change;
+    rapidjson::Document resource; // with id and meta set; null for a delete
+};
+
+/// The interactions of FhirServer (fhir_server.h), one method each. bundle_processor.cpp has
+/// batch and transaction, capability.cpp the CapabilityStatement.
+class Interactions {
+  public:
+    Interactions(FhirServerConfig config, store::ResourceStore& store, const core::Clock& clock);
+
+    FhirResponse handle(const FhirRequest& request);
+    FhirResponse refuse(const FhirRequest& request, int status, std::string code, std::string text);
+    const FhirServerConfig& config() const { return config_; }
+
+  private:
+    /// Parses the target and negotiates the format; false (with the answer) when either fails.
+    bool begin(Context& context, FhirResponse& refused);
+    FhirResponse dispatch(Context& context);
+
+    FhirResponse read(Context& context);
+    FhirResponse vread(Context& context);
+    FhirResponse create(Context& context);
+    FhirResponse update(Context& context);
+    FhirResponse conditionalUpdate(Context& context);
+    FhirResponse patch(Context& context);
+    FhirResponse remove(Context& context);
+    FhirResponse history(Context& context);
+    FhirResponse search(Context& context, const rest::QueryParams& params);
+    FhirResponse bundle(Context& context);
+    FhirResponse batch(Context& context, const rapidjson::Value& bundle);
+    FhirResponse transaction(Context& context, rapidjson::Document& bundle);
+    FhirResponse metadata(Context& context);
+
+    // Shared steps.
+    bool decodeBody(Context& context, rapidjson::Document& resource, FhirResponse& failure);
+    /// Validates the resource as `type`/`id`, version expected+1, and makes the change.
+    bool prepare(Context& context, rapidjson::Document& resource, const std::string& type,
+                 const std::string& id, std::int64_t expectedVersion, const char* method,
+                 PreparedWrite& write, core::IssueList& issues);
+    /// Matches of a conditional interaction's criteria, at most 2; false with a failure.
+    bool conditionalMatches(Context& context, const std::string& type,
+                            const rest::QueryParams& params,
+                            std::vector<store::StoredResource>& matches, FhirResponse& failure);
+    search::SearchQuery parseQuery(Context& context, const std::string& type,
+                                   const rest::QueryParams& params, core::IssueList& issues);
+    FhirResponse writeResponse(Context& context, int status, const PreparedWrite& write);
+    FhirResponse resourceResponse(Context& context, int status, const store::StoredResource& stored,
+                                  const rest::QueryParams& shaping);
+    FhirResponse respond(Context& context, int status, const rapidjson::Value& body);
+    FhirResponse failure(Context& context, int status, std::string code, std::string text,
+                         std::string path = {});
+    FhirResponse failure(Context& context, const core::IssueList& issues, int status = 0);
+    std::string newId();
+
+    const FhirServerConfig config_;
+    store::ResourceStore& store_;
+    const core::Clock& clock_;
+    SearchRunner runner_;
+    std::once_flag schemaOnce_;
+};
+
+/// Micros as a FHIR instant ("2026-12-01T19:23:36.123456Z").
+std::string fhirInstant(store::Micros micros);
+
+} // namespace hl7gw::fhir::server

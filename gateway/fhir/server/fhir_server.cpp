@@ -1,0 +1,51 @@
+#include "gateway/fhir/server/fhir_server.h"
+
+#include "gateway/fhir/server/detail/interactions.h"
+
+namespace hl7gw::fhir {
+
+std::string_view FhirRequest::header(std::string_view lowerName) const
+{
+    for (const auto& [name, value] : headers) {
+        if (name == lowerName) {
+            return value;
+        }
+    }
+    return {};
+}
+
+class FhirServer::Impl {
+  public:
+    Impl(FhirServerConfig config, store::ResourceStore& store, const core::Clock& clock)
+        : interactions_(std::move(config), store, clock)
+    {
+    }
+
+    server::Interactions interactions_;
+};
+
+FhirServer::FhirServer(FhirServerConfig config, store::ResourceStore& store,
+                       const core::Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(config), store, clock))
+{
+}
+
+FhirServer::~FhirServer() = default;
+
+FhirResponse FhirServer::handle(const FhirRequest& request)
+{
+    return impl_->interactions_.handle(request);
+}
+
+FhirResponse FhirServer::refuse(const FhirRequest& request, int status, std::string code,
+                                std::string text)
+{
+    return impl_->interactions_.refuse(request, status, std::move(code), std::move(text));
+}
+
+const FhirServerConfig& FhirServer::config() const
+{
+    return impl_->interactions_.config();
+}
+
+} // namespace hl7gw::fhir

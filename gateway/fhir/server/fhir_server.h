@@ -1,0 +1,74 @@
+#pragma once
+
+#include "gateway/core/clock.h"
+#include "gateway/store/resource_store.h"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hl7gw::fhir {
+
+struct FhirServerConfig {
+    std::string base = "/fhir"; // path prefix of every FHIR request target
+    /// Absolute base for Location headers and fullUrls, e.g. "http://127.0.0.1:8080/fhir";
+    /// empty: taken from each request's Host header.
+    std::string publicBase;
+    int offsetMinutes = 480; // server zone (dates without one), STANDARDS.md §1.4
+    std::size_t defaultCount = 20;
+    std::size_t maxCount = 500;
+    std::size_t maxBodyBytes = 8 * 1024 * 1024;
+    std::size_t maxBundleEntries = 1000;
+    /// Updates and deletes of these types need If-Match (428 without): no lost update on
+    /// bookings (STANDARDS.md §3.4).
+    std::vector<std::string> requireIfMatch{"Appointment", "Slot"};
+};
+
+/// One HTTP request as the FHIR server sees it; header names in lower case.
+struct FhirRequest {
+    std::string method;
+    std::string target; // path and query as sent: "/fhir/Patient/1?_format=xml"
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::string host; // the Host header, for absolute links when publicBase is empty
+
+    std::string_view header(std::string_view lowerName) const;
+};
+
+struct FhirResponse {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers; // Content-Type included
+    std::string body;
+};
+
+/// The FHIR R4 REST server (STANDARDS.md §3.4–3.5) over the resource store: read, vread,
+/// create (conditional), update (conditional, If-Match), patch, delete, history, search,
+/// batch and transaction, metadata. Independent of the HTTP library: the console's HTTP
+/// server hands each request under /fhir to handle(). Thread-safe.
+class FhirServer {
+  public:
+    FhirServer(FhirServerConfig config, store::ResourceStore& store,
+               const core::Clock& clock = core::SystemClock::instance());
+    ~FhirServer();
+    FhirServer(const FhirServer&) = delete;
+    FhirServer& operator=(const FhirServer&) = delete;
+
+    /// Never throws: a store failure is a 503 OperationOutcome, anything unexpected a 500.
+    FhirResponse handle(const FhirRequest& request);
+
+    /// An OperationOutcome answer in the format the request asks for, for refusals made
+    /// before handle() (a body over the HTTP server's limit).
+    FhirResponse refuse(const FhirRequest& request, int status, std::string code,
+                        std::string text);
+
+    const FhirServerConfig& config() const;
+
+  private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace hl7gw::fhir
