@@ -12,6 +12,9 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js + npm for tests/fhir-validate (Debian 12: nodejs 18 + npm 9; any node >= 18 works).
+# By command, not by package: NodeSource's nodejs provides (and conflicts with) npm.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+tests/fhir-validate/install.sh # the pinned npm validators, into .cache/fhir-validate, once per lock file
 scripts/build.sh
 # The store tests run every case on SQLite and on PostgreSQL: a throwaway cluster of our own.
 pg_env=$(scripts/pg.sh)

@@ -23,10 +23,12 @@ struct StoredResource {
     std::string body;
 };
 
-/// Search index rows for one table of the FHIR layer's (created by ensureIndexSchema):
-/// the values of each row after its first column, which is always the resource's rid.
+/// Search index rows for one table of the FHIR layer's (created by ensureIndexSchema): the
+/// values of each row for `columns`; the store adds the resource's rid, which it alone knows
+/// before the commit.
 struct IndexRows {
     std::string table;
+    std::string columns; // "param, system, code, display"
     std::vector<std::vector<SqlValue>> rows;
 };
 

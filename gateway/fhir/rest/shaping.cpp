@@ -4,9 +4,8 @@
 #include <map>
 #include <sstream>
 
-// Generated from data/summary_elements.txt by scripts/embed_text.cmake, which places every
-// symbol it makes in this namespace.
-namespace hl7gw::hl7v2::detail {
+// Compiled in from data/summary_elements.txt (hl7gw_embed_text in CMakeLists.txt).
+namespace hl7gw::fhir::rest::detail {
 extern const std::string_view fhirSummaryElementsText;
 }
 
@@ -49,7 +48,7 @@ Table parseTable(std::string_view text)
 
 const Table& table()
 {
-    static const Table parsed = parseTable(hl7gw::hl7v2::detail::fhirSummaryElementsText);
+    static const Table parsed = parseTable(detail::fhirSummaryElementsText);
     return parsed;
 }
 

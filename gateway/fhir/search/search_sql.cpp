@@ -456,19 +456,18 @@ std::string placeholdersRow(Sql& sql, std::int64_t rid, std::vector<SqlValue> va
     return row + ")";
 }
 
-template <typename Row, typename ToValues>
 void addInserts(std::vector<SqlStatement>& out, Dialect dialect, std::int64_t rid,
-                const char* table, const char* columns, const std::vector<Row>& rows,
-                ToValues toValues)
+                const char* table, const char* columns,
+                const std::vector<std::vector<SqlValue>>& rows)
 {
     // Chunks keep every statement well below SQLite's and libpq's parameter limits.
     constexpr std::size_t RowsPerStatement = 100;
     for (std::size_t start = 0; start < rows.size(); start += RowsPerStatement) {
         Sql sql(dialect);
-        std::string text = std::string("INSERT INTO ") + table + " (" + columns + ") VALUES ";
+        std::string text = std::string("INSERT INTO ") + table + " (rid, " + columns + ") VALUES ";
         const std::size_t end = std::min(rows.size(), start + RowsPerStatement);
         for (std::size_t i = start; i < end; ++i) {
-            text += (i == start ? "" : ", ") + placeholdersRow(sql, rid, toValues(rows[i]));
+            text += (i == start ? "" : ", ") + placeholdersRow(sql, rid, rows[i]);
         }
         out.push_back(sql.finish(text));
     }
@@ -532,43 +531,52 @@ std::vector<SqlStatement> indexDeleteStatements(std::int64_t rid)
     return statements;
 }
 
+std::vector<IndexTableRows> indexTableRows(const IndexRows& rows)
+{
+    std::vector<IndexTableRows> tables;
+    auto add = [&](const char* table, const char* columns, const auto& source, auto toValues) {
+        IndexTableRows out{table, columns, {}};
+        out.rows.reserve(source.size());
+        for (const auto& row : source) {
+            out.rows.push_back(toValues(row));
+        }
+        tables.push_back(std::move(out));
+    };
+    add("fhir_idx_token", "param, system, code, display", rows.tokens, [](const TokenRow& row) {
+        // A text-only row has code '' (no code search asks for '').
+        std::vector<SqlValue> values{row.param, row.system};
+        values.emplace_back(row.code ? *row.code : std::string());
+        values.emplace_back(row.text);
+        return values;
+    });
+    add("fhir_idx_string", "param, normalized, exact", rows.strings, [](const StringRow& row) {
+        return std::vector<SqlValue>{row.param, row.normalized, row.exact};
+    });
+    add("fhir_idx_date", "param, low, high", rows.dates, [](const DateRow& row) {
+        return std::vector<SqlValue>{row.param, row.low, row.high};
+    });
+    add("fhir_idx_reference", "param, target_type, target_id, url", rows.references,
+        [](const ReferenceRow& row) {
+            return std::vector<SqlValue>{row.param, row.targetType, row.targetId, row.url};
+        });
+    add("fhir_idx_quantity", "param, value, system, code, unit", rows.quantities,
+        [](const QuantityRow& row) {
+            return std::vector<SqlValue>{row.param, row.value, row.system, row.code, row.unit};
+        });
+    add("fhir_idx_number", "param, value", rows.numbers,
+        [](const NumberRow& row) { return std::vector<SqlValue>{row.param, row.value}; });
+    add("fhir_idx_uri", "param, uri", rows.uris,
+        [](const UriRow& row) { return std::vector<SqlValue>{row.param, row.uri}; });
+    return tables;
+}
+
 std::vector<SqlStatement> indexWriteStatements(std::int64_t rid, const IndexRows& rows,
                                                Dialect dialect)
 {
     std::vector<SqlStatement> out = indexDeleteStatements(rid);
-    addInserts(out, dialect, rid, "fhir_idx_token", "rid, param, system, code, display",
-               rows.tokens, [](const TokenRow& row) {
-                   // A text-only row has code '' (no code search asks for '').
-                   std::vector<SqlValue> values{row.param, row.system};
-                   values.emplace_back(row.code ? *row.code : std::string());
-                   values.emplace_back(row.text);
-                   return values;
-               });
-    addInserts(out, dialect, rid, "fhir_idx_string", "rid, param, normalized, exact", rows.strings,
-               [](const StringRow& row) {
-                   return std::vector<SqlValue>{row.param, row.normalized, row.exact};
-               });
-    addInserts(out, dialect, rid, "fhir_idx_date", "rid, param, low, high", rows.dates,
-               [](const DateRow& row) {
-                   return std::vector<SqlValue>{row.param, row.low, row.high};
-               });
-    addInserts(out, dialect, rid, "fhir_idx_reference", "rid, param, target_type, target_id, url",
-               rows.references, [](const ReferenceRow& row) {
-                   return std::vector<SqlValue>{row.param, row.targetType, row.targetId, row.url};
-               });
-    addInserts(
-        out, dialect, rid, "fhir_idx_quantity", "rid, param, value, system, code, unit",
-        rows.quantities, [](const QuantityRow& row) {
-            return std::vector<SqlValue>{row.param, row.value, row.system, row.code, row.unit};
-        });
-    addInserts(out, dialect, rid, "fhir_idx_number", "rid, param, value", rows.numbers,
-               [](const NumberRow& row) {
-                   return std::vector<SqlValue>{row.param, row.value};
-               });
-    addInserts(out, dialect, rid, "fhir_idx_uri", "rid, param, uri", rows.uris,
-               [](const UriRow& row) {
-                   return std::vector<SqlValue>{row.param, row.uri};
-               });
+    for (const IndexTableRows& table : indexTableRows(rows)) {
+        addInserts(out, dialect, rid, table.table, table.columns, table.rows);
+    }
     return out;
 }
 

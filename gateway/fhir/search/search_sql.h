@@ -40,6 +40,15 @@ std::vector<std::string> indexSchema(Dialect dialect);
 /// multi-row INSERTs. Run them in the transaction that writes the resource.
 std::vector<SqlStatement> indexWriteStatements(std::int64_t rid, const IndexRows& rows,
                                                Dialect dialect);
+/// The index rows of a resource per table: the columns after rid (in the DDL's names) and
+/// the values of each row in that order. What indexWriteStatements() inserts, for a store
+/// that inserts by itself once it knows the rid.
+struct IndexTableRows {
+    const char* table;
+    const char* columns; // "param, system, code, display"
+    std::vector<std::vector<SqlValue>> rows;
+};
+std::vector<IndexTableRows> indexTableRows(const IndexRows& rows);
 /// The DELETEs alone (a deleted resource keeps no index rows).
 std::vector<SqlStatement> indexDeleteStatements(std::int64_t rid);
 

@@ -16,8 +16,9 @@ std::string_view FhirRequest::header(std::string_view lowerName) const
 
 class FhirServer::Impl {
   public:
-    Impl(FhirServerConfig config, store::ResourceStore& store, const core::Clock& clock)
-        : interactions_(std::move(config), store, clock)
+    Impl(FhirServerConfig config, store::ResourceStore& store, const core::Clock& clock,
+         OutboxHook outbox)
+        : interactions_(std::move(config), store, clock, std::move(outbox))
     {
     }
 
@@ -25,8 +26,8 @@ class FhirServer::Impl {
 };
 
 FhirServer::FhirServer(FhirServerConfig config, store::ResourceStore& store,
-                       const core::Clock& clock)
-    : impl_(std::make_unique<Impl>(std::move(config), store, clock))
+                       const core::Clock& clock, OutboxHook outbox)
+    : impl_(std::make_unique<Impl>(std::move(config), store, clock, std::move(outbox)))
 {
 }
 

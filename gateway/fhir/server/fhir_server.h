@@ -3,7 +3,10 @@
 #include "gateway/core/clock.h"
 #include "gateway/store/resource_store.h"
 
+#include <rapidjson/document.h>
+
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +29,15 @@ struct FhirServerConfig {
     /// bookings (STANDARDS.md §3.4).
     std::vector<std::string> requireIfMatch{"Appointment", "Slot"};
 };
+
+/// Called for every resource write, inside the request, before the commit: messages it
+/// appends are queued in the same transaction as the write (the outbox), so that a booked
+/// Appointment and the SIU^S12 for the HIS commit together or not at all. `resource` is the
+/// new version (null for a delete). Must be thread-safe; must not throw for bad content
+/// (it may throw to fail the request with 500).
+using OutboxHook = std::function<void(const store::ResourceChange& change,
+                                      const rapidjson::Value& resource,
+                                      std::vector<store::OutboxMessage>& outbox)>;
 
 /// One HTTP request as the FHIR server sees it; header names in lower case.
 struct FhirRequest {
@@ -51,7 +63,7 @@ struct FhirResponse {
 class FhirServer {
   public:
     FhirServer(FhirServerConfig config, store::ResourceStore& store,
-               const core::Clock& clock = core::SystemClock::instance());
+               const core::Clock& clock = core::SystemClock::instance(), OutboxHook outbox = {});
     ~FhirServer();
     FhirServer(const FhirServer&) = delete;
     FhirServer& operator=(const FhirServer&) = delete;

@@ -85,7 +85,7 @@ class Applier {
                 values.reserve(row.size() + 1);
                 values.emplace_back(rid);
                 values.insert(values.end(), row.begin(), row.end());
-                sql_.execute(insertInto(rows.table, values.size()), values);
+                sql_.execute(insertInto(rows.table, rows.columns, values.size()), values);
             }
         }
         outcome.rid = rid;
@@ -110,12 +110,14 @@ class Applier {
     }
 
   private:
-    const std::string& insertInto(const std::string& table, std::size_t columns)
+    const std::string& insertInto(const std::string& table, const std::string& columns,
+                                  std::size_t values)
     {
-        std::string& text = inserts_[table + "/" + std::to_string(columns)];
+        std::string& text = inserts_[table + "(" + columns + ")"];
         if (text.empty()) {
-            text = "INSERT INTO " + table + " VALUES (";
-            for (std::size_t i = 1; i <= columns; ++i) {
+            text = "INSERT INTO " + table + " (rid" + (columns.empty() ? "" : ", ") + columns +
+                   ") VALUES (";
+            for (std::size_t i = 1; i <= values; ++i) {
                 text += (i > 1 ? ", $" : "$") + std::to_string(i);
             }
             text += ")";

@@ -90,6 +90,8 @@ BOOST_AUTO_TEST_CASE(rejects_other_text)
     BOOST_TEST(!parseHttpDate("Tue, 1 Dec 2026 22:13:30 GMT").has_value());
     BOOST_TEST(!parseHttpDate("Tue, 32 Dec 2026 22:13:30 GMT").has_value());
     BOOST_TEST(!parseHttpDate("Tue, 01 Dec 2026 25:13:30 GMT").has_value());
+    BOOST_TEST(!parseHttpDate("Tue, 01 Dek 2026 22:13:30 GMT").has_value());
+    BOOST_TEST(!parseHttpDate("Tue Dec 1 22:13:30 2026").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(compares_modification_in_whole_seconds)

@@ -126,7 +126,7 @@ BOOST_DATA_TEST_CASE(a_failed_change_undoes_the_whole_call, Backends, backend)
     addTokenTable(resources);
 
     auto first = put("a", 0, "{}");
-    first.indexes = {{"test_token", {{std::string("x")}}}};
+    first.indexes = {{"test_token", "code", {{std::string("x")}}}};
     BOOST_TEST(resources.apply({first}).version == 1);
 
     auto b = put("b", 0, "{}");
@@ -138,7 +138,7 @@ BOOST_DATA_TEST_CASE(a_failed_change_undoes_the_whole_call, Backends, backend)
 
     // A unique index refuses the second row: nothing of that call stays, the store goes on.
     auto c = put("c", 0, "{}");
-    c.indexes = {{"test_token", {{std::string("x")}}}};
+    c.indexes = {{"test_token", "code", {{std::string("x")}}}};
     auto refused = resources.apply({c});
     BOOST_TEST(static_cast<int>(refused.status) == static_cast<int>(Status::Failed));
     BOOST_TEST(!refused.error.empty());
@@ -154,12 +154,12 @@ BOOST_DATA_TEST_CASE(index_rows_follow_the_current_version, Backends, backend)
     addTokenTable(resources);
 
     auto v1 = put("p", 0, "{}");
-    v1.indexes = {{"test_token", {{std::string("old")}}}};
+    v1.indexes = {{"test_token", "code", {{std::string("old")}}}};
     const auto rid = std::to_string(resources.apply({v1}).rid);
     BOOST_TEST(ridsWithCode(resources, "old") == std::vector<std::string>{rid});
 
     auto v2 = put("p", 1, "{}");
-    v2.indexes = {{"test_token", {{std::string("new")}}}};
+    v2.indexes = {{"test_token", "code", {{std::string("new")}}}};
     resources.apply({v2});
     BOOST_TEST(ridsWithCode(resources, "old").empty());
     BOOST_TEST(ridsWithCode(resources, "new") == std::vector<std::string>{rid});

@@ -96,6 +96,10 @@ rapidjson::Value responseEntry(const FhirResponse& response, Allocator& a)
             setMember(answer, field, value, a);
         }
     }
+    // An HTTP-date in the header, an instant in the Bundle.
+    if (const auto modified = rest::parseHttpDate(headerOf(response, "Last-Modified"))) {
+        setMember(answer, "lastModified", fhirInstant(*modified), a);
+    }
     rapidjson::Document body(&a);
     core::Issue issue;
     if (!response.body.empty() && parseJson(response.body, body, issue) && body.IsObject()) {
@@ -357,7 +361,7 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
 
     // 3. Versions, validation and the changes: deletes, then creates, then updates.
     std::vector<PreparedWrite> writes(plan.size());
-    std::vector<store::ResourceChange> changes;
+    std::vector<const PreparedWrite*> changes;
     core::IssueList invalid;
     for (const char* phase : {"DELETE", "POST", "PUT"}) {
         for (std::size_t p = 0; p < plan.size(); ++p) {
@@ -376,7 +380,7 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                     relocate(issues, step.index, invalid);
                     continue;
                 }
-                changes.push_back(writes[p].change);
+                changes.push_back(&writes[p]);
                 continue;
             }
             const auto stored = store_.current(step.type, step.id);
@@ -401,7 +405,7 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                 change.at = context.now;
                 change.method = "DELETE";
                 writes[p].change = change;
-                changes.push_back(change);
+                changes.push_back(&writes[p]);
                 step.status = 204;
                 continue;
             }
@@ -427,7 +431,7 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                 continue;
             }
             step.status = live ? 200 : 201;
-            changes.push_back(writes[p].change);
+            changes.push_back(&writes[p]);
         }
     }
     if (invalid.hasErrors()) {
@@ -436,9 +440,9 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
 
     // 4. All or nothing.
     if (!changes.empty()) {
-        const auto outcome = store_.apply(changes);
+        const auto outcome = commit(changes);
         if (outcome.status != store::ChangeOutcome::Status::Applied) {
-            const auto& change = changes.at(outcome.failedChange);
+            const auto& change = changes.at(outcome.failedChange)->change;
             return failure(context, 409, "conflict",
                            change.type + "/" + change.id + " changed meanwhile: " + outcome.error,
                            "Bundle.entry");
@@ -473,7 +477,8 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
             const std::string version = std::to_string(change.expectedVersion + 1);
             if (step.method != "DELETE") {
                 setMember(answer, "location",
-                          step.type + "/" + step.id + "/_history/" + version, a);
+                          context.base + "/" + step.type + "/" + step.id + "/_history/" + version,
+                          a);
             }
             setMember(answer, "etag", "W/\"" + version + "\"", a);
             setMember(answer, "lastModified", fhirInstant(change.at), a);
@@ -483,7 +488,9 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
             }
         } else if (step.existingCopy) {
             setMember(answer, "location",
-                      step.type + "/" + step.id + "/_history/" + std::to_string(step.seen), a);
+                      context.base + "/" + step.type + "/" + step.id + "/_history/" +
+                          std::to_string(step.seen),
+                      a);
             setMember(answer, "etag", "W/\"" + std::to_string(step.seen) + "\"", a);
         }
         item.AddMember("response", answer, a);

@@ -12,6 +12,7 @@
 #include "gateway/store/message_store.h"
 
 #include <Poco/Logger.h>
+#include <Poco/URI.h>
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
@@ -39,6 +40,14 @@ std::string paramValue(const rest::QueryParams& params, std::string_view name)
     return {};
 }
 
+// A link's query part: reserved characters and non-ASCII (Chinese names) percent-encoded.
+std::string queryEncode(const std::string& text)
+{
+    std::string encoded;
+    Poco::URI::encode(text, "&=+#", encoded);
+    return encoded;
+}
+
 std::string versionText(std::int64_t version)
 {
     return std::to_string(version);
@@ -58,9 +67,25 @@ std::string fhirInstant(store::Micros micros)
 }
 
 Interactions::Interactions(FhirServerConfig config, store::ResourceStore& store,
-                           const core::Clock& clock)
-    : config_(std::move(config)), store_(store), clock_(clock), runner_(store)
+                           const core::Clock& clock, OutboxHook outbox)
+    : config_(std::move(config)), store_(store), clock_(clock), outbox_(std::move(outbox)),
+      runner_(store)
 {
+}
+
+store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*>& writes)
+{
+    std::vector<store::ResourceChange> changes;
+    std::vector<store::OutboxMessage> outbox;
+    changes.reserve(writes.size());
+    static const rapidjson::Value none;
+    for (const PreparedWrite* write : writes) {
+        changes.push_back(write->change);
+        if (outbox_) {
+            outbox_(write->change, write->resource.IsObject() ? write->resource : none, outbox);
+        }
+    }
+    return store_.apply(changes, outbox);
 }
 
 bool Interactions::begin(Context& context, FhirResponse& refused)
@@ -128,7 +153,7 @@ FhirResponse Interactions::dispatch(Context& context)
     const std::string& method = context.request.method;
     const rest::RequestPath& path = context.path;
     if (!path.type.empty() && !Definitions::r4().isResourceType(path.type)) {
-        return failure(context, 404, "not-supported",
+        return failure(context, 404, "not-found",
                        "'" + path.type + "' is not an R4 resource type");
     }
     switch (path.endpoint) {
@@ -343,8 +368,8 @@ bool Interactions::prepare(Context& context, rapidjson::Document& resource,
 {
     if (stringMember(resource, "resourceType") != type) {
         issues.add(core::Severity::Error, "invalid", {},
-                   "the resource is a " + std::string(stringMember(resource, "resourceType")) +
-                       ", not a " + type);
+                   "the body is a " + std::string(stringMember(resource, "resourceType")) +
+                       " resource where the URL names " + type);
         return false;
     }
     auto& allocator = resource.GetAllocator();
@@ -524,7 +549,7 @@ FhirResponse Interactions::create(Context& context)
     if (!prepare(context, resource, context.path.type, newId(), 0, "POST", write, issues)) {
         return failure(context, issues);
     }
-    const auto outcome = store_.apply({write.change});
+    const auto outcome = commit({&write});
     if (outcome.status != store::ChangeOutcome::Status::Applied) {
         return failure(context, 409, "conflict", outcome.error);
     }
@@ -578,7 +603,7 @@ FhirResponse Interactions::update(Context& context)
         if (!prepare(context, resource, type, id, seen, "PUT", write, issues)) {
             return failure(context, issues);
         }
-        const auto outcome = store_.apply({write.change});
+        const auto outcome = commit({&write});
         if (outcome.status == store::ChangeOutcome::Status::Applied) {
             return writeResponse(context, seen == 0 || (stored && stored->deleted) ? 201 : 200,
                                  write);
@@ -622,7 +647,7 @@ FhirResponse Interactions::conditionalUpdate(Context& context)
         if (!prepare(context, resource, context.path.type, newId(), 0, "PUT", write, issues)) {
             return failure(context, issues);
         }
-        const auto outcome = store_.apply({write.change});
+        const auto outcome = commit({&write});
         if (outcome.status != store::ChangeOutcome::Status::Applied) {
             return failure(context, 409, "conflict", outcome.error);
         }
@@ -653,7 +678,7 @@ FhirResponse Interactions::conditionalUpdate(Context& context)
                  issues)) {
         return failure(context, issues);
     }
-    const auto outcome = store_.apply({write.change});
+    const auto outcome = commit({&write});
     if (outcome.status != store::ChangeOutcome::Status::Applied) {
         return failure(context, outcome.status == store::ChangeOutcome::Status::VersionConflict
                                     ? 412
@@ -714,7 +739,7 @@ FhirResponse Interactions::patch(Context& context)
     if (!prepare(context, resource, type, id, stored->version, "PATCH", write, issues)) {
         return failure(context, issues);
     }
-    const auto outcome = store_.apply({write.change});
+    const auto outcome = commit({&write});
     if (outcome.status != store::ChangeOutcome::Status::Applied) {
         return failure(context, 412, "conflict", outcome.error);
     }
@@ -747,14 +772,15 @@ FhirResponse Interactions::remove(Context& context)
         return failure(context, 409, "conflict",
                        type + "/" + id + " is still referenced by other resources");
     }
-    store::ResourceChange change;
+    PreparedWrite write;
+    store::ResourceChange& change = write.change;
     change.action = store::ResourceChange::Action::Delete;
     change.type = type;
     change.id = id;
     change.expectedVersion = stored->version;
     change.at = context.now;
     change.method = "DELETE";
-    const auto outcome = store_.apply({change});
+    const auto outcome = commit({&write});
     if (outcome.status != store::ChangeOutcome::Status::Applied) {
         return failure(context, 409, "conflict", outcome.error);
     }
@@ -885,7 +911,7 @@ FhirResponse Interactions::search(Context& context, const rest::QueryParams& par
         if (name == "_cursor") {
             continue;
         }
-        used += (used.empty() ? "" : "&") + name + "=" + value;
+        used += (used.empty() ? "" : "&") + queryEncode(name) + "=" + queryEncode(value);
     }
     rapidjson::Value links(rapidjson::kArrayType);
     auto addLink = [&](const char* relation, const std::string& url) {

@@ -36,7 +36,8 @@ struct PreparedWrite {
 /// batch and transaction, capability.cpp the CapabilityStatement.
 class Interactions {
   public:
-    Interactions(FhirServerConfig config, store::ResourceStore& store, const core::Clock& clock);
+    Interactions(FhirServerConfig config, store::ResourceStore& store, const core::Clock& clock,
+                 OutboxHook outbox);
 
     FhirResponse handle(const FhirRequest& request);
     FhirResponse refuse(const FhirRequest& request, int status, std::string code, std::string text);
@@ -81,10 +82,13 @@ class Interactions {
                          std::string path = {});
     FhirResponse failure(Context& context, const core::IssueList& issues, int status = 0);
     std::string newId();
+    /// Commits the writes (and what the outbox hook queues for them) in one transaction.
+    store::ChangeOutcome commit(const std::vector<const PreparedWrite*>& writes);
 
     const FhirServerConfig config_;
     store::ResourceStore& store_;
     const core::Clock& clock_;
+    const OutboxHook outbox_;
     SearchRunner runner_;
     std::once_flag schemaOnce_;
 };

@@ -28,11 +28,6 @@ std::int64_t integerAt(const store::SqlRow& row, std::size_t column)
     return row.at(column) ? std::stoll(*row[column]) : 0;
 }
 
-std::vector<store::SqlValue> rowOf(std::vector<store::SqlValue> values)
-{
-    return values;
-}
-
 } // namespace
 
 SearchRunner::SearchRunner(store::ResourceStore& store) : store_(store) {}
@@ -52,41 +47,23 @@ std::vector<store::IndexRows> SearchRunner::indexRows(const rapidjson::Value& re
 {
     const search::IndexRows rows =
         search::extractIndexRows(resource, search::SearchParameterRegistry::standard(), options);
-    std::vector<store::IndexRows> tables(7);
-    tables[0].table = "fhir_idx_token";
-    for (const auto& r : rows.tokens) {
-        tables[0].rows.push_back(rowOf({r.param, r.system,
-                                        r.code ? store::SqlValue(*r.code)
-                                               : store::SqlValue(std::monostate{}),
-                                        r.text}));
+    std::vector<store::IndexRows> tables;
+    for (auto& table : search::indexTableRows(rows)) {
+        if (table.rows.empty()) {
+            continue;
+        }
+        store::IndexRows out{table.table, table.columns, {}};
+        out.rows.reserve(table.rows.size());
+        for (const auto& row : table.rows) {
+            std::vector<store::SqlValue> values;
+            values.reserve(row.size());
+            for (const auto& value : row) {
+                std::visit([&](const auto& v) { values.emplace_back(v); }, value);
+            }
+            out.rows.push_back(std::move(values));
+        }
+        tables.push_back(std::move(out));
     }
-    tables[1].table = "fhir_idx_string";
-    for (const auto& r : rows.strings) {
-        tables[1].rows.push_back(rowOf({r.param, r.normalized, r.exact}));
-    }
-    tables[2].table = "fhir_idx_date";
-    for (const auto& r : rows.dates) {
-        tables[2].rows.push_back(rowOf({r.param, r.low, r.high}));
-    }
-    tables[3].table = "fhir_idx_reference";
-    for (const auto& r : rows.references) {
-        tables[3].rows.push_back(rowOf({r.param, r.targetType, r.targetId, r.url}));
-    }
-    tables[4].table = "fhir_idx_quantity";
-    for (const auto& r : rows.quantities) {
-        tables[4].rows.push_back(rowOf({r.param, r.value, r.system, r.code, r.unit}));
-    }
-    tables[5].table = "fhir_idx_number";
-    for (const auto& r : rows.numbers) {
-        tables[5].rows.push_back(rowOf({r.param, r.value}));
-    }
-    tables[6].table = "fhir_idx_uri";
-    for (const auto& r : rows.uris) {
-        tables[6].rows.push_back(rowOf({r.param, r.uri}));
-    }
-    tables.erase(std::remove_if(tables.begin(), tables.end(),
-                                [](const store::IndexRows& t) { return t.rows.empty(); }),
-                 tables.end());
     return tables;
 }
 

@@ -1,0 +1,31 @@
+-- wrk script: POST BASE/Appointment with the body file given after `--` (create_body.json from
+-- seed.py); the identifier value "APT-20250314-000123" is replaced per request by a value
+-- unique to this thread and request.
+--   wrk ... -s create.lua http://127.0.0.1:PORT/fhir -- create_body.json
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+
+local before, after
+local n = 0
+local path
+function init(args)
+  local f = assert(io.open(args[1], "rb"))
+  local body = f:read("*a")
+  f:close()
+  local s, e = body:find("APT-20250314-000123", 1, true)
+  assert(s, "identifier value not found in " .. args[1])
+  before, after = body:sub(1, s - 1), body:sub(e + 1)
+  path = wrk.path:gsub("/$", "") .. "/Appointment"
+  wrk.headers["Content-Type"] = "application/fhir+json"
+  wrk.headers["Accept"] = "application/fhir+json"
+  wrk.headers["Prefer"] = "return=minimal"
+end
+
+function request()
+  n = n + 1
+  local body = before .. string.format("APT-BENCH-%d-%09d", tid or 0, n) .. after
+  return wrk.format("POST", path, nil, body)
+end
