@@ -3,6 +3,7 @@
 #include "gateway/fhir/search/detail/cursor.h"
 #include "gateway/fhir/search/detail/search_values.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
@@ -240,7 +241,31 @@ std::string joinOr(const std::vector<std::string>& parts)
 
 std::string criterionCondition(Sql& sql, const Criterion& criterion, const std::string& row);
 
-std::string parameterCondition(Sql& sql, const Criterion& criterion, const std::string& row)
+/// True for a criterion that usually matches few resources of many, so that the query should
+/// start from its index rows instead of checking it row by row: business identifiers (the
+/// key of every conditional create and update from v2) and the patient a resource is about.
+/// Without statistics of our own this is a rule of thumb; the rest are checked per row, in
+/// rid order, which stops as soon as a page is full when matches are dense.
+bool drivesQuery(const Criterion& criterion)
+{
+    if (criterion.kind != Criterion::Kind::Parameter || criterion.parameter == nullptr ||
+        criterion.modifier != Modifier::None) {
+        return false;
+    }
+    const SearchParameter& parameter = *criterion.parameter;
+    if (parameter.type == ParamType::Token) {
+        return parameter.name == "identifier";
+    }
+    if (parameter.type == ParamType::Reference) {
+        return (parameter.name == "patient" || parameter.name == "subject") &&
+               std::all_of(criterion.values.begin(), criterion.values.end(),
+                           [](const SearchValue& v) { return !v.targetId.empty(); });
+    }
+    return false;
+}
+
+std::string parameterCondition(Sql& sql, const Criterion& criterion, const std::string& row,
+                               bool driver = false)
 {
     const SearchParameter& parameter = *criterion.parameter;
     const std::string x = sql.alias("x");
@@ -261,6 +286,11 @@ std::string parameterCondition(Sql& sql, const Criterion& criterion, const std::
     std::vector<std::string> alternatives;
     for (const SearchValue& value : criterion.values) {
         alternatives.push_back(valueCondition(sql, criterion, x, value));
+    }
+    if (driver) {
+        // The same rows, as the set the query starts from (drivesQuery()).
+        return row + ".rid IN (SELECT " + x + ".rid FROM " + table + " " + x + " WHERE " + x +
+               ".param = " + sql.bind(paramName) + " AND " + joinOr(alternatives) + ")";
     }
     // :not matches resources with no value too (R4 search.html, "token").
     return std::string(criterion.modifier == Modifier::Not ? "NOT EXISTS (" : "EXISTS (") + rows +
@@ -320,8 +350,10 @@ std::string criterionCondition(Sql& sql, const Criterion& criterion, const std::
 std::string whereClause(Sql& sql, const SearchQuery& query)
 {
     std::string where = "c.type = " + sql.bind(query.resourceType) + " AND c.deleted = 0";
-    for (const Criterion& criterion : query.criteria) {
-        where += " AND " + criterionCondition(sql, criterion, "c");
+    const auto driver = std::find_if(query.criteria.begin(), query.criteria.end(), drivesQuery);
+    for (auto it = query.criteria.begin(); it != query.criteria.end(); ++it) {
+        where += " AND " + (it == driver ? parameterCondition(sql, *it, "c", true)
+                                         : criterionCondition(sql, *it, "c"));
     }
     return where;
 }
@@ -563,10 +595,12 @@ std::vector<IndexTableRows> indexTableRows(const IndexRows& rows)
         [](const QuantityRow& row) {
             return std::vector<SqlValue>{row.param, row.value, row.system, row.code, row.unit};
         });
-    add("fhir_idx_number", "param, value", rows.numbers,
-        [](const NumberRow& row) { return std::vector<SqlValue>{row.param, row.value}; });
-    add("fhir_idx_uri", "param, uri", rows.uris,
-        [](const UriRow& row) { return std::vector<SqlValue>{row.param, row.uri}; });
+    add("fhir_idx_number", "param, value", rows.numbers, [](const NumberRow& row) {
+        return std::vector<SqlValue>{row.param, row.value};
+    });
+    add("fhir_idx_uri", "param, uri", rows.uris, [](const UriRow& row) {
+        return std::vector<SqlValue>{row.param, row.uri};
+    });
     return tables;
 }
 

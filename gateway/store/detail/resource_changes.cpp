@@ -3,11 +3,16 @@
 #include "gateway/store/detail/schema.h"
 #include "gateway/store/detail/writer.h"
 
+#include <algorithm>
 #include <map>
 
 namespace hl7gw::store::detail {
 
 namespace {
+
+// Most index rows per INSERT statement (a power of two); with at most seven values a row,
+// far below the parameter limits of both backends (SQLite 32766, libpq 65535).
+constexpr std::size_t RowsPerInsert = 32;
 
 // A refusal that belongs to this call (the caller answers 409/412), as opposed to a failure
 // of the database that the batch retries or reports. SQLite says "constraint failed";
@@ -55,11 +60,10 @@ class Applier {
         const bool deleted = change.action == ResourceChange::Action::Delete;
         const std::int64_t version = stored + 1;
         if (rid == 0) {
-            const SqlRows inserted =
-                sql_.query("INSERT INTO fhir_current (type, id, version, last_updated, deleted, "
-                           "seq) VALUES ($1, $2, $3, $4, $5, 0) RETURNING rid",
-                           {change.type, change.id, version, change.at,
-                            std::int64_t{deleted ? 1 : 0}});
+            const SqlRows inserted = sql_.query(
+                "INSERT INTO fhir_current (type, id, version, last_updated, deleted, "
+                "seq) VALUES ($1, $2, $3, $4, $5, 0) RETURNING rid",
+                {change.type, change.id, version, change.at, std::int64_t{deleted ? 1 : 0}});
             rid = toInt(inserted.at(0).at(0));
         }
         const SqlRows seqRow = sql_.query(
@@ -77,15 +81,24 @@ class Applier {
             }
         }
         for (const IndexRows& rows : change.indexes) {
-            if (rows.rows.empty()) {
-                continue;
-            }
-            for (const auto& row : rows.rows) {
+            // Several rows per statement: a resource has ten to thirty index rows, and each
+            // statement costs more than the rows it carries. Chunks of 32, 16, ... 1 rows keep
+            // the statement shapes few, so they stay prepared in the connection's cache.
+            for (std::size_t start = 0; start < rows.rows.size();) {
+                std::size_t chunk = RowsPerInsert;
+                while (chunk > rows.rows.size() - start) {
+                    chunk /= 2;
+                }
+                const std::size_t end = start + chunk;
                 std::vector<SqlValue> values;
-                values.reserve(row.size() + 1);
-                values.emplace_back(rid);
-                values.insert(values.end(), row.begin(), row.end());
-                sql_.execute(insertInto(rows.table, rows.columns, values.size()), values);
+                for (std::size_t r = start; r < end; ++r) {
+                    values.emplace_back(rid);
+                    values.insert(values.end(), rows.rows[r].begin(), rows.rows[r].end());
+                }
+                sql_.execute(
+                    insertInto(rows.table, rows.columns, rows.rows[start].size() + 1, chunk),
+                    values);
+                start = end;
             }
         }
         outcome.rid = rid;
@@ -110,17 +123,22 @@ class Applier {
     }
 
   private:
+    // INSERT of `rows` rows of `width` values each (rid first), placeholders in order.
     const std::string& insertInto(const std::string& table, const std::string& columns,
-                                  std::size_t values)
+                                  std::size_t width, std::size_t rows)
     {
-        std::string& text = inserts_[table + "(" + columns + ")"];
+        std::string& text = inserts_[table + "(" + columns + ")" + std::to_string(rows)];
         if (text.empty()) {
             text = "INSERT INTO " + table + " (rid" + (columns.empty() ? "" : ", ") + columns +
-                   ") VALUES (";
-            for (std::size_t i = 1; i <= values; ++i) {
-                text += (i > 1 ? ", $" : "$") + std::to_string(i);
+                   ") VALUES ";
+            std::size_t n = 0;
+            for (std::size_t r = 0; r < rows; ++r) {
+                text += r > 0 ? ", (" : "(";
+                for (std::size_t i = 0; i < width; ++i) {
+                    text += (i > 0 ? ", $" : "$") + std::to_string(++n);
+                }
+                text += ")";
             }
-            text += ")";
         }
         return text;
     }
@@ -158,8 +176,8 @@ ChangeOutcome applyResourceChanges(SqlConnection& sql, Backend backend,
         }
         std::string origin;
         for (const ResourceChange& change : changes) {
-            origin += (origin.empty() ? "" : " ") + change.method + " " + change.type + "/" +
-                      change.id;
+            origin +=
+                (origin.empty() ? "" : " ") + change.method + " " + change.type + "/" + change.id;
         }
         for (const OutboxMessage& message : outbox) {
             applier.queue(message, origin);

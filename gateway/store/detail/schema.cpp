@@ -75,7 +75,9 @@ const char* const SchemaV1[] = {
 // ResourceStore::ensureIndexSchema) hang off fhir_current.rid and hold the current version's
 // values only.
 //   fhir_current_key     read, update: a resource by type and id
-//   fhir_current_updated _lastUpdated and type history
+//   fhir_current_type    searches: a type's resources in rid order, so a page of dense
+//                        matches stops after its rows instead of sorting every match
+//   fhir_current_updated _lastUpdated
 //   fhir_versions_key    vread; one row per (resource, version), which also stops two nodes
 //                        from both writing version N+1
 //   fhir_versions_type   history of a type, newest first
@@ -89,6 +91,7 @@ const char* const SchemaV2[] = {
         deleted {SMALL} NOT NULL,
         seq {INT} NOT NULL))",
     "CREATE UNIQUE INDEX fhir_current_key ON fhir_current (type, id)",
+    "CREATE INDEX fhir_current_type ON fhir_current (type, deleted, rid)",
     "CREATE INDEX fhir_current_updated ON fhir_current (type, last_updated)",
     R"(CREATE TABLE fhir_versions (
         seq {ID},

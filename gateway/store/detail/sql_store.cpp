@@ -28,7 +28,12 @@ using Poco::Data::Statement;
 
 namespace {
 
-constexpr std::size_t MaxReaders = 8;
+// As many as the HTTP server has threads (http.max_threads default): FHIR reads are one
+// short statement each, and a thread waiting for a reader costs more than a connection.
+constexpr std::size_t MaxReaders = 16;
+// Current versions kept for reads by id (SQLite only, detail/resource_cache.h): some 20 MB
+// of typical 2 KB resources.
+constexpr std::size_t ResourceCacheEntries = 10000;
 // How long a batch waits for the callers of the previous one to come back (GroupCommitter).
 // A commit costs an fsync (150-300 us on the disks we measured), so waiting a fraction of
 // that for seven more messages pays; a lone caller never waits.
@@ -235,6 +240,7 @@ class SqlMessageStore::ReadLease {
 SqlMessageStore::SqlMessageStore(StoreUrl url, std::size_t maxBatch) : url_(std::move(url))
 {
     if (url_.backend == Backend::Sqlite) {
+        cache_ = std::make_unique<ResourceCache>(ResourceCacheEntries);
         const std::filesystem::path parent = std::filesystem::path(url_.sqlitePath).parent_path();
         std::error_code error;
         if (!parent.empty()) {
@@ -369,11 +375,11 @@ template <typename Fn> void SqlMessageStore::write(Fn&& fn)
 SqlConnection& SqlMessageStore::Reader::sql(Backend backend)
 {
     if (!generic) {
-        generic = backend == Backend::Sqlite
-                      ? makeSqliteConnection(Poco::Data::SQLite::Utility::dbHandle(session))
-                      : makePostgresqlConnection(
-                            dynamic_cast<Poco::Data::PostgreSQL::SessionImpl&>(*session.impl())
-                                .handle());
+        generic =
+            backend == Backend::Sqlite
+                ? makeSqliteConnection(Poco::Data::SQLite::Utility::dbHandle(session))
+                : makePostgresqlConnection(
+                      dynamic_cast<Poco::Data::PostgreSQL::SessionImpl&>(*session.impl()).handle());
     }
     return *generic;
 }
@@ -715,6 +721,20 @@ ChangeOutcome SqlMessageStore::apply(const std::vector<ResourceChange>& changes,
     }
     const Micros now = changes.empty() ? 0 : changes.front().at;
     ChangeOutcome outcome;
+    // After the commit (or its failure), whatever the outcome: a read that began before it
+    // must not leave the old version cached (ResourceCache).
+    struct Forget {
+        ResourceCache* cache;
+        const std::vector<ResourceChange>& changes;
+        ~Forget()
+        {
+            if (cache != nullptr) {
+                for (const ResourceChange& change : changes) {
+                    cache->forget(change.type, change.id);
+                }
+            }
+        }
+    } forget{cache_.get(), changes};
     write([&](Writer& writer) {
         outcome = applyResourceChanges(writer.sql(), url_.backend, changes, outbox, tables, now);
     });
@@ -724,7 +744,13 @@ ChangeOutcome SqlMessageStore::apply(const std::vector<ResourceChange>& changes,
 std::optional<StoredResource> SqlMessageStore::current(const std::string& type,
                                                        const std::string& id)
 {
-    return readSql([&](SqlConnection& sql) -> std::optional<StoredResource> {
+    const std::uint64_t epoch = cache_ ? cache_->epoch() : 0;
+    if (cache_) {
+        if (auto cached = cache_->find(type, id)) {
+            return cached;
+        }
+    }
+    auto found = readSql([&](SqlConnection& sql) -> std::optional<StoredResource> {
         SqlRows rows = sql.query(std::string("SELECT ") + ResourceColumns +
                                      " FROM fhir_current c JOIN fhir_versions v ON v.seq = c.seq "
                                      "WHERE c.type = $1 AND c.id = $2",
@@ -734,17 +760,20 @@ std::optional<StoredResource> SqlMessageStore::current(const std::string& type,
         }
         return resourceFrom(rows.front());
     });
+    if (cache_ && found) {
+        cache_->fill(*found, epoch);
+    }
+    return found;
 }
 
 std::optional<StoredResource> SqlMessageStore::version(const std::string& type,
                                                        const std::string& id, std::int64_t version)
 {
     return readSql([&](SqlConnection& sql) -> std::optional<StoredResource> {
-        SqlRows rows = sql.query(
-            std::string("SELECT ") + ResourceColumns +
-                " FROM fhir_current c JOIN fhir_versions v ON v.rid = c.rid "
-                "WHERE c.type = $1 AND c.id = $2 AND v.version = $3",
-            {type, id, version});
+        SqlRows rows = sql.query(std::string("SELECT ") + ResourceColumns +
+                                     " FROM fhir_current c JOIN fhir_versions v ON v.rid = c.rid "
+                                     "WHERE c.type = $1 AND c.id = $2 AND v.version = $3",
+                                 {type, id, version});
         if (rows.empty()) {
             return std::nullopt;
         }
@@ -766,7 +795,8 @@ std::vector<StoredResource> SqlMessageStore::byRid(const std::vector<std::int64_
     SqlRows rows = readSql([&](SqlConnection& sql) {
         return sql.query(std::string("SELECT ") + ResourceColumns +
                              " FROM fhir_current c JOIN fhir_versions v ON v.seq = c.seq "
-                             "WHERE c.rid IN (" + list + ") AND c.deleted = 0",
+                             "WHERE c.rid IN (" +
+                             list + ") AND c.deleted = 0",
                          {});
     });
     std::unordered_map<std::int64_t, StoredResource> found;
@@ -803,7 +833,8 @@ std::vector<HistoryEntry> SqlMessageStore::history(const HistoryQuery& query)
         sql += " AND v.seq < $" + std::to_string(params.size());
     }
     sql += " ORDER BY v.seq DESC LIMIT " + std::to_string(query.limit);
-    SqlRows rows = readSql([&](SqlConnection& connection) { return connection.query(sql, params); });
+    SqlRows rows =
+        readSql([&](SqlConnection& connection) { return connection.query(sql, params); });
     std::vector<HistoryEntry> entries;
     entries.reserve(rows.size());
     for (SqlRow& row : rows) {

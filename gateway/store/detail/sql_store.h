@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/store/detail/group_commit.h"
+#include "gateway/store/detail/resource_cache.h"
 #include "gateway/store/detail/store_url.h"
 #include "gateway/store/detail/writer.h"
 #include "gateway/store/message_store.h"
@@ -92,8 +93,9 @@ class SqlMessageStore final : public MessageStore,
     std::condition_variable readerFree_;
     std::vector<std::unique_ptr<Reader>> idleReaders_;
     std::size_t openReaders_ = 0;
+    std::unique_ptr<ResourceCache> cache_; // SQLite only: no other process writes resources
     std::mutex indexTablesMutex_;
-    std::vector<std::string> indexTables_; // the FHIR layer's, for resource writes
+    std::vector<std::string> indexTables_;      // the FHIR layer's, for resource writes
     std::unique_ptr<GroupCommitter> committer_; // last: its thread stops before the rest goes
 };
 

@@ -218,4 +218,39 @@ BOOST_DATA_TEST_CASE(concurrent_updates_of_one_version_have_one_winner, Backends
     BOOST_TEST(resources.current("Patient", "slot")->version == 2);
 }
 
+BOOST_DATA_TEST_CASE(reads_never_see_an_older_version_than_the_last_write, Backends, backend)
+{
+    TestDatabase db(backend);
+    auto messages = db.open();
+    store::ResourceStore& resources = messages->resources();
+    resources.apply({put("r", 0, "{\"v\":1}")});
+    BOOST_TEST(resources.current("Patient", "r")->version == 1); // cached now (SQLite)
+
+    // Readers race the writer; once a write has returned, every later read sees it.
+    std::atomic<bool> stop{false};
+    std::atomic<int> backwards{0};
+    std::atomic<std::int64_t> written{1};
+    std::vector<std::thread> readers;
+    for (int i = 0; i < 4; ++i) {
+        readers.emplace_back([&] {
+            while (!stop) {
+                const std::int64_t floor = written.load();
+                if (resources.current("Patient", "r")->version < floor) {
+                    ++backwards;
+                }
+            }
+        });
+    }
+    for (std::int64_t v = 1; v < 60; ++v) {
+        BOOST_REQUIRE(resources.apply({put("r", v, "{}")}).status == Status::Applied);
+        written = v + 1;
+    }
+    stop = true;
+    for (auto& reader : readers) {
+        reader.join();
+    }
+    BOOST_TEST(backwards.load() == 0);
+    BOOST_TEST(resources.current("Patient", "r")->version == 60);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

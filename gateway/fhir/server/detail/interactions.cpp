@@ -13,9 +13,11 @@
 
 #include <Poco/Logger.h>
 #include <Poco/URI.h>
-#include <Poco/UUIDGenerator.h>
+
+#include <sys/random.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace hl7gw::fhir::server {
 
@@ -97,10 +99,11 @@ bool Interactions::begin(Context& context, FhirResponse& refused)
     context.now = clock_.nowMicros();
     context.base = !config_.publicBase.empty()
                        ? config_.publicBase
-                       : "http://" + (request.host.empty() ? std::string("localhost")
-                                                           : request.host) + config_.base;
-    const auto negotiated = rest::responseFormat(paramValue(context.path.query, "_format"),
-                                                 request.header("accept"));
+                       : "http://" +
+                             (request.host.empty() ? std::string("localhost") : request.host) +
+                             config_.base;
+    const auto negotiated =
+        rest::responseFormat(paramValue(context.path.query, "_format"), request.header("accept"));
     context.pretty = rest::prettyWanted(paramValue(context.path.query, "_pretty"));
     context.prefer = rest::parsePrefer(request.header("prefer"));
     if (!negotiated.ok()) {
@@ -153,8 +156,7 @@ FhirResponse Interactions::dispatch(Context& context)
     const std::string& method = context.request.method;
     const rest::RequestPath& path = context.path;
     if (!path.type.empty() && !Definitions::r4().isResourceType(path.type)) {
-        return failure(context, 404, "not-found",
-                       "'" + path.type + "' is not an R4 resource type");
+        return failure(context, 404, "not-found", "'" + path.type + "' is not an R4 resource type");
     }
     switch (path.endpoint) {
     case Endpoint::Metadata:
@@ -226,9 +228,9 @@ FhirResponse Interactions::dispatch(Context& context)
     case Endpoint::TypeOperation:
     case Endpoint::InstanceOperation:
         return failure(context, 404, "not-supported",
-                       path.operation.empty() ? "system-wide search is not supported"
-                                              : "operation $" + path.operation +
-                                                    " is not supported here");
+                       path.operation.empty()
+                           ? "system-wide search is not supported"
+                           : "operation $" + path.operation + " is not supported here");
     }
     return failure(context, 405, "not-supported",
                    method + " is not allowed on " + std::string(rest::toString(path.endpoint)));
@@ -240,13 +242,14 @@ FhirResponse Interactions::respond(Context& context, int status, const rapidjson
 {
     FhirResponse response;
     response.status = status;
-    response.headers.emplace_back("Content-Type", std::string(rest::contentTypeFor(context.format)));
+    response.headers.emplace_back("Content-Type",
+                                  std::string(rest::contentTypeFor(context.format)));
     response.body = encodeResource(body, context.format, context.pretty);
     return response;
 }
 
-FhirResponse Interactions::failure(Context& context, int status, std::string code,
-                                   std::string text, std::string path)
+FhirResponse Interactions::failure(Context& context, int status, std::string code, std::string text,
+                                   std::string path)
 {
     core::Issue issue;
     issue.severity = core::Severity::Error;
@@ -272,7 +275,8 @@ FhirResponse Interactions::resourceResponse(Context& context, int status,
     response.status = status;
     response.headers.emplace_back("ETag", rest::formatETag(versionText(stored.version)));
     response.headers.emplace_back("Last-Modified", rest::formatHttpDate(stored.lastUpdated));
-    response.headers.emplace_back("Content-Type", std::string(rest::contentTypeFor(context.format)));
+    response.headers.emplace_back("Content-Type",
+                                  std::string(rest::contentTypeFor(context.format)));
     const std::string summary = paramValue(shaping, "_summary");
     const std::string elements = paramValue(shaping, "_elements");
     // The stored bytes are already compact JSON of this version: the common read costs no
@@ -294,8 +298,8 @@ FhirResponse Interactions::resourceResponse(Context& context, int status,
     } else if (!summary.empty()) {
         rest::SummaryMode mode{};
         if (!rest::parseSummaryMode(summary, mode)) {
-            return failure(context, 400, "value", "_summary must be true, text, data, count or false",
-                           "_summary");
+            return failure(context, 400, "value",
+                           "_summary must be true, text, data, count or false", "_summary");
         }
         rest::applySummary(resource, mode, resource.GetAllocator());
     }
@@ -330,16 +334,41 @@ FhirResponse Interactions::writeResponse(Context& context, int status, const Pre
 
 std::string Interactions::newId()
 {
-    return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    // A random (version 4) UUID from getrandom(): Poco's generator opens /dev/urandom on
+    // every call, a tenth of a create's time.
+    unsigned char bytes[16];
+    std::size_t got = 0;
+    while (got < sizeof bytes) {
+        const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw std::runtime_error("getrandom failed");
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+    bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    std::string id;
+    id.reserve(36);
+    for (std::size_t i = 0; i < sizeof bytes; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            id += '-';
+        }
+        id += hex[bytes[i] >> 4];
+        id += hex[bytes[i] & 0x0f];
+    }
+    return id;
 }
 
-bool Interactions::decodeBody(Context& context, rapidjson::Document& resource,
-                              FhirResponse& failed)
+bool Interactions::decodeBody(Context& context, rapidjson::Document& resource, FhirResponse& failed)
 {
     if (context.request.body.size() > config_.maxBodyBytes) {
-        failed = failure(context, 413, "too-costly",
-                         "the body is larger than " + std::to_string(config_.maxBodyBytes) +
-                             " bytes");
+        failed =
+            failure(context, 413, "too-costly",
+                    "the body is larger than " + std::to_string(config_.maxBodyBytes) + " bytes");
         return false;
     }
     const auto format = rest::requestFormat(context.request.header("content-type"));
@@ -361,10 +390,9 @@ bool Interactions::decodeBody(Context& context, rapidjson::Document& resource,
     return true;
 }
 
-bool Interactions::prepare(Context& context, rapidjson::Document& resource,
-                           const std::string& type, const std::string& id,
-                           std::int64_t expectedVersion, const char* method, PreparedWrite& write,
-                           core::IssueList& issues)
+bool Interactions::prepare(Context& context, rapidjson::Document& resource, const std::string& type,
+                           const std::string& id, std::int64_t expectedVersion, const char* method,
+                           PreparedWrite& write, core::IssueList& issues)
 {
     if (stringMember(resource, "resourceType") != type) {
         issues.add(core::Severity::Error, "invalid", {},
@@ -535,8 +563,7 @@ FhirResponse Interactions::create(Context& context)
         if (matches.size() == 1) {
             FhirResponse existing = resourceResponse(context, 200, matches.front(), {});
             existing.headers.emplace_back("Location", context.base + "/" + matches.front().type +
-                                                          "/" + matches.front().id +
-                                                          "/_history/" +
+                                                          "/" + matches.front().id + "/_history/" +
                                                           versionText(matches.front().version));
             if (context.prefer.returnPreference == rest::PreferReturn::Minimal) {
                 existing.body.clear();
@@ -571,8 +598,8 @@ FhirResponse Interactions::update(Context& context)
                        type + ".id");
     }
     if (bodyId != id) {
-        return failure(context, 400, "invalid",
-                       "the resource's id is not the id in the URL", type + ".id");
+        return failure(context, 400, "invalid", "the resource's id is not the id in the URL",
+                       type + ".id");
     }
     const std::string_view ifMatchHeader = context.request.header("if-match");
     std::optional<rest::EntityTags> ifMatch;
@@ -680,9 +707,8 @@ FhirResponse Interactions::conditionalUpdate(Context& context)
     }
     const auto outcome = commit({&write});
     if (outcome.status != store::ChangeOutcome::Status::Applied) {
-        return failure(context, outcome.status == store::ChangeOutcome::Status::VersionConflict
-                                    ? 412
-                                    : 409,
+        return failure(context,
+                       outcome.status == store::ChangeOutcome::Status::VersionConflict ? 412 : 409,
                        "conflict", outcome.error);
     }
     return writeResponse(context, 200, write);
@@ -694,8 +720,7 @@ FhirResponse Interactions::patch(Context& context)
     const std::string& id = context.path.id;
     const auto format = rest::requestFormat(context.request.header("content-type"));
     if (!format.ok() || format.value != rest::BodyFormat::JsonPatch) {
-        return failure(context, 415, "not-supported",
-                       "PATCH takes application/json-patch+json");
+        return failure(context, 415, "not-supported", "PATCH takes application/json-patch+json");
     }
     rapidjson::Document patchDocument;
     core::Issue parseIssue;
@@ -870,12 +895,11 @@ FhirResponse Interactions::history(Context& context)
         }
         rapidjson::Value request(rapidjson::kObjectType);
         setMember(request, "method", entry.method == "PATCH" ? "PATCH" : entry.method, allocator);
-        setMember(request, "url",
-                  entry.method == "POST" ? r.type : r.type + "/" + r.id, allocator);
+        setMember(request, "url", entry.method == "POST" ? r.type : r.type + "/" + r.id, allocator);
         item.AddMember("request", request, allocator);
         rapidjson::Value response(rapidjson::kObjectType);
-        setMember(response, "status",
-                  r.deleted ? "204" : (r.version == 1 ? "201" : "200"), allocator);
+        setMember(response, "status", r.deleted ? "204" : (r.version == 1 ? "201" : "200"),
+                  allocator);
         setMember(response, "etag", rest::formatETag(versionText(r.version)), allocator);
         setMember(response, "lastModified", fhirInstant(r.lastUpdated), allocator);
         item.AddMember("response", response, allocator);
@@ -922,8 +946,8 @@ FhirResponse Interactions::search(Context& context, const rest::QueryParams& par
     };
     addLink("self", used.empty() ? self : self + "?" + used);
     if (page.nextCursor) {
-        addLink("next", self + "?" + (used.empty() ? "" : used + "&") + "_cursor=" +
-                            *page.nextCursor);
+        addLink("next",
+                self + "?" + (used.empty() ? "" : used + "&") + "_cursor=" + *page.nextCursor);
     }
     setMember(bundle, "link", std::move(links), allocator);
     if (query.summary != search::Summary::Count) {
