@@ -164,11 +164,10 @@ GatewayConfig loadGatewayConfig(const std::string& file, const std::vector<std::
         config.fhir.publicBase = fhir->string("base_url", config.fhir.publicBase);
         config.fhir.offsetMinutes = static_cast<int>(
             fhir->integer("utc_offset_minutes", config.fhir.offsetMinutes, -720, 840));
-        config.fhir.defaultCount = static_cast<std::size_t>(
-            fhir->integer("default_count", static_cast<std::int64_t>(config.fhir.defaultCount), 1,
-                          10000));
-        config.fhir.maxCount = static_cast<std::size_t>(fhir->integer(
-            "max_count", static_cast<std::int64_t>(config.fhir.maxCount), 1, 10000));
+        config.fhir.defaultCount = static_cast<std::size_t>(fhir->integer(
+            "default_count", static_cast<std::int64_t>(config.fhir.defaultCount), 1, 10000));
+        config.fhir.maxCount = static_cast<std::size_t>(
+            fhir->integer("max_count", static_cast<std::int64_t>(config.fhir.maxCount), 1, 10000));
         config.fhir.maxBodyBytes = static_cast<std::size_t>(
             fhir->integer("max_body_bytes", static_cast<std::int64_t>(config.fhir.maxBodyBytes),
                           1024, std::int64_t{1} << 30));

@@ -13,7 +13,8 @@ namespace hl7gw::app {
 InputFile::InputFile(const std::string& name) : name_(name)
 {
     if (name == "-") {
-        stdinBytes_.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        stdinBytes_.assign(std::istreambuf_iterator<char>(std::cin),
+                           std::istreambuf_iterator<char>());
         bytes_ = stdinBytes_;
         return;
     }

@@ -14,7 +14,7 @@ namespace hl7gw::app {
 /// than copied (a 100 MB file costs no heap), or `-` for standard input, read whole.
 /// Throws core::IoError when the input cannot be opened.
 class InputFile {
-public:
+  public:
     explicit InputFile(const std::string& name);
     ~InputFile();
     InputFile(const InputFile&) = delete;
@@ -23,7 +23,7 @@ public:
     std::string_view bytes() const { return bytes_; }
     const std::string& name() const { return name_; }
 
-private:
+  private:
     std::string name_;
     std::unique_ptr<Poco::SharedMemory> mapping_;
     std::string stdinBytes_;

@@ -16,10 +16,10 @@ namespace hl7gw::app {
 /// What the reader hands to a command for each message of an input.
 struct MessageContext {
     const std::string& file;
-    std::uint32_t number;       // 1-based message number in the file
-    const hl7v2::Chunk& chunk;  // where it sits in the file
+    std::uint32_t number;          // 1-based message number in the file
+    const hl7v2::Chunk& chunk;     // where it sits in the file
     const hl7v2::Message* message; // null when the parse was fatal
-    core::IssueList& issues;    // parse issues so far; the command may add its own
+    core::IssueList& issues;       // parse issues so far; the command may add its own
 };
 
 /// What MessageReader::read saw: messages, their bytes, and how many messages (or envelope
@@ -36,7 +36,7 @@ struct ReadTotals {
 /// `FILE:MESSAGE#:LOCATION: severity: text`. Throws core::IoError for an input that cannot be
 /// opened. Not thread-safe; one reader per command.
 class MessageReader {
-public:
+  public:
     using MessageHandler = std::function<void(MessageContext&)>;
     using EnvelopeHandler = std::function<void(const std::string& file, const hl7v2::Chunk&)>;
 
@@ -45,7 +45,7 @@ public:
     ReadTotals read(const std::vector<std::string>& inputs, const MessageHandler& onMessage,
                     const EnvelopeHandler& onEnvelope = {});
 
-private:
+  private:
     hl7v2::Er7Parser parser_;
     std::ostream& errors_;
 };

@@ -18,8 +18,9 @@ struct ValidateCommandOptions {
 /// hl7v2::StructureValidator (and the profile, when given). Each problem is one line on `err`,
 /// `FILE:MESSAGE#:LOCATION: severity: text`; `out` gets one summary line
 /// `total<TAB>messages=N<TAB>invalid=M`. Returns 0 when no message has an Error or Fatal issue
-/// (warnings allowed), 1 otherwise (an input without any message counts as invalid), 2 when the profile cannot be read or parsed (its problems
-/// on `err` as `FILE:LINE: error: text`). Throws core::IoError for an input it cannot open.
+/// (warnings allowed), 1 otherwise (an input without any message counts as invalid), 2 when the
+/// profile cannot be read or parsed (its problems on `err` as `FILE:LINE: error: text`). Throws
+/// core::IoError for an input it cannot open.
 int runValidate(const ValidateCommandOptions& options, std::ostream& out, std::ostream& err);
 
 } // namespace hl7gw::app

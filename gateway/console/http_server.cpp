@@ -123,10 +123,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         fhir::FhirResponse answer;
         if (!readBody(request, fhirRequest.body)) {
             fhirRequest.body.clear();
-            answer = shared_.fhir->refuse(fhirRequest, 413, "too-costly",
-                                          "the body is larger than " +
-                                              std::to_string(shared_.config.maxBodyBytes) +
-                                              " bytes");
+            answer =
+                shared_.fhir->refuse(fhirRequest, 413, "too-costly",
+                                     "the body is larger than " +
+                                         std::to_string(shared_.config.maxBodyBytes) + " bytes");
         } else if (Poco::icompare(fhirRequest.header("content-encoding"), "gzip") == 0) {
             std::string plain;
             if (!fhir::rest::gzipDecompress(fhirRequest.body, plain)) {

@@ -13,7 +13,6 @@ namespace hl7gw::store {
 
 class ResourceStore;
 
-
 /// Our internal message id (never the control id, which is MSH-10).
 using MessageId = std::int64_t;
 /// Microseconds since 1970-01-01T00:00:00Z. The store never reads the clock: callers pass

@@ -67,9 +67,9 @@ struct ChangeOutcome {
     };
     Status status = Status::Applied;
     std::int64_t rid = 0;
-    std::int64_t version = 0;       // the new version (Applied) or the stored one (conflict)
-    std::size_t failedChange = 0;   // the change that failed (not Applied)
-    std::string error;              // not Applied: the database's or our reason
+    std::int64_t version = 0;     // the new version (Applied) or the stored one (conflict)
+    std::size_t failedChange = 0; // the change that failed (not Applied)
+    std::string error;            // not Applied: the database's or our reason
 };
 
 struct HistoryQuery {

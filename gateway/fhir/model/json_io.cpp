@@ -225,8 +225,8 @@ bool parseJson(std::string_view text, rapidjson::Document& out, core::Issue& iss
         issue.text = "JSON nested deeper than " + std::to_string(limits.maxDepth) + " levels";
         break;
     case Refusal::None:
-        issue.code = result.Code() == rapidjson::kParseErrorStringInvalidEncoding ? "value"
-                                                                                  : "structure";
+        issue.code =
+            result.Code() == rapidjson::kParseErrorStringInvalidEncoding ? "value" : "structure";
         issue.text = std::string("malformed JSON: ") + rapidjson::GetParseError_En(result.Code());
         break;
     }

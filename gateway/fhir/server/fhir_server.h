@@ -35,9 +35,9 @@ struct FhirServerConfig {
 /// Appointment and the SIU^S12 for the HIS commit together or not at all. `resource` is the
 /// new version (null for a delete). Must be thread-safe; must not throw for bad content
 /// (it may throw to fail the request with 500).
-using OutboxHook = std::function<void(const store::ResourceChange& change,
-                                      const rapidjson::Value& resource,
-                                      std::vector<store::OutboxMessage>& outbox)>;
+using OutboxHook =
+    std::function<void(const store::ResourceChange& change, const rapidjson::Value& resource,
+                       std::vector<store::OutboxMessage>& outbox)>;
 
 /// One HTTP request as the FHIR server sees it; header names in lower case.
 struct FhirRequest {
@@ -73,8 +73,7 @@ class FhirServer {
 
     /// An OperationOutcome answer in the format the request asks for, for refusals made
     /// before handle() (a body over the HTTP server's limit).
-    FhirResponse refuse(const FhirRequest& request, int status, std::string code,
-                        std::string text);
+    FhirResponse refuse(const FhirRequest& request, int status, std::string code, std::string text);
 
     const FhirServerConfig& config() const;
 

@@ -155,8 +155,9 @@ class PostgresqlConnection final : public SqlConnection {
                 if (PQgetisnull(result, r, c) != 0) {
                     row.emplace_back();
                 } else {
-                    row.emplace_back(std::string(PQgetvalue(result, r, c),
-                                                 static_cast<std::size_t>(PQgetlength(result, r, c))));
+                    row.emplace_back(
+                        std::string(PQgetvalue(result, r, c),
+                                    static_cast<std::size_t>(PQgetlength(result, r, c))));
                 }
             }
         }
@@ -210,10 +211,11 @@ class PostgresqlConnection final : public SqlConnection {
             values[i] = texts[i].c_str();
             lengths[i] = static_cast<int>(texts[i].size());
         }
-        PGresult* result = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()),
-                                        types.data(), values.data(), lengths.data(),
-                                        formats.data(), 0);
-        const ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+        PGresult* result =
+            PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), types.data(),
+                         values.data(), lengths.data(), formats.data(), 0);
+        const ExecStatusType status =
+            result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
         if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
             return result;
         }
@@ -222,8 +224,8 @@ class PostgresqlConnection final : public SqlConnection {
         while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
             text.pop_back();
         }
-        const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE)
-                                              : nullptr;
+        const char* state =
+            result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
         if (state != nullptr) {
             // Where SqlMessageStore::retryable() looks for it.
             text += std::string(" (State: ") + state + ")";

@@ -54,9 +54,9 @@ class FhirFixture {
                          fhir::OutboxHook outbox = {})
         : database_(backend), store_(database_.open())
     {
-        server_ = std::make_unique<fhir::FhirServer>(std::move(config), store_->resources(),
-                                                     core::SystemClock::instance(),
-                                                     std::move(outbox));
+        server_ =
+            std::make_unique<fhir::FhirServer>(std::move(config), store_->resources(),
+                                               core::SystemClock::instance(), std::move(outbox));
         console::HttpServerConfig http;
         http.listen = {"127.0.0.1", 0};
         http_ = std::make_unique<console::HttpServer>(http, *store_, metrics_, nullptr);
@@ -116,8 +116,8 @@ class FhirFixture {
     std::string create(const std::string& type, const std::string& body)
     {
         Reply reply = post(type, body);
-        BOOST_REQUIRE_MESSAGE(reply.status == 201, type << " create: " << reply.status << " "
-                                                        << reply.body);
+        BOOST_REQUIRE_MESSAGE(reply.status == 201,
+                              type << " create: " << reply.status << " " << reply.body);
         return reply.text("id");
     }
 

@@ -25,16 +25,15 @@ const std::string Patient =
 std::string patientNamed(const std::string& family, const std::string& idValue,
                          const std::string& birthDate = "1990-01-01")
 {
-    return R"({"resourceType":"Patient","name":[{"family":")" + family +
-           R"("}],"birthDate":")" + birthDate +
-           R"(","identifier":[{"system":"urn:test","value":")" + idValue + R"("}]})";
+    return R"({"resourceType":"Patient","name":[{"family":")" + family + R"("}],"birthDate":")" +
+           birthDate + R"(","identifier":[{"system":"urn:test","value":")" + idValue + R"("}]})";
 }
 
 std::string slot(const std::string& schedule, const std::string& start, const std::string& end,
                  const std::string& status = "free")
 {
-    return R"({"resourceType":"Slot","schedule":{"reference":")" + schedule +
-           R"("},"status":")" + status + R"(","start":")" + start + R"(","end":")" + end + R"("})";
+    return R"({"resourceType":"Slot","schedule":{"reference":")" + schedule + R"("},"status":")" +
+           status + R"(","start":")" + start + R"(","end":")" + end + R"("})";
 }
 
 std::size_t entries(const Reply& reply)
@@ -150,8 +149,8 @@ BOOST_DATA_TEST_CASE(create_read_update_delete_and_versions, Backends, backend)
 BOOST_DATA_TEST_CASE(bookings_need_if_match, Backends, backend)
 {
     FhirFixture fhir(backend);
-    const std::string id = fhir.create("Slot", slot("Schedule/s", "2026-12-02T08:00:00+08:00",
-                                                    "2026-12-02T08:15:00+08:00"));
+    const std::string id = fhir.create(
+        "Slot", slot("Schedule/s", "2026-12-02T08:00:00+08:00", "2026-12-02T08:15:00+08:00"));
     std::string body = fhir.get("Slot/" + id).body;
     Reply missing = fhir.put("Slot/" + id, body);
     BOOST_TEST(missing.status == 428);
@@ -200,8 +199,9 @@ BOOST_DATA_TEST_CASE(json_patch, Backends, backend)
     Reply failedTest = fhir.call("PATCH", "/fhir/Patient/" + id,
                                  R"([{"op":"test","path":"/gender","value":"male"}])", {patchType});
     BOOST_TEST(failedTest.status >= 400);
-    Reply invalid = fhir.call("PATCH", "/fhir/Patient/" + id,
-                              R"([{"op":"replace","path":"/gender","value":"robot"}])", {patchType});
+    Reply invalid =
+        fhir.call("PATCH", "/fhir/Patient/" + id,
+                  R"([{"op":"replace","path":"/gender","value":"robot"}])", {patchType});
     BOOST_TEST(invalid.status == 422);
     BOOST_TEST(fhir.get("Patient/" + id).header("etag") == "W/\"2\"");
 }
@@ -215,8 +215,9 @@ BOOST_DATA_TEST_CASE(formats_and_compression, Backends, backend)
     BOOST_TEST(xml.header("content-type") == "application/fhir+xml; charset=utf-8");
     BOOST_TEST(xml.body.find("<Patient xmlns=\"http://hl7.org/fhir\">") != std::string::npos);
     BOOST_TEST(xml.body.find("<family value=\"张\"/>") != std::string::npos);
-    BOOST_TEST(fhir.get("Patient/" + id, {{"Accept", "application/fhir+xml"}}).header(
-                   "content-type") == "application/fhir+xml; charset=utf-8");
+    BOOST_TEST(
+        fhir.get("Patient/" + id, {{"Accept", "application/fhir+xml"}}).header("content-type") ==
+        "application/fhir+xml; charset=utf-8");
     BOOST_TEST(fhir.get("Patient/" + id, {{"Accept", "image/png"}}).status == 406);
 
     // XML in, JSON out.
@@ -294,8 +295,7 @@ BOOST_DATA_TEST_CASE(search_parameters_and_paging, Backends, backend)
 
     BOOST_TEST(entryIds(fhir.get("Patient?name=张")) == std::set<std::string>{zhang});
     BOOST_TEST(entryIds(fhir.get("Patient?name=li")) == std::set<std::string>{li});
-    BOOST_TEST(entryIds(fhir.get("Patient?identifier=urn:test|W1")) ==
-               std::set<std::string>{wang});
+    BOOST_TEST(entryIds(fhir.get("Patient?identifier=urn:test|W1")) == std::set<std::string>{wang});
     BOOST_TEST(entryIds(fhir.get("Patient?identifier=W1")) == std::set<std::string>{wang});
     BOOST_TEST(entryIds(fhir.get("Patient?birthdate=lt1980")).size() == 1u);
     BOOST_TEST(entryIds(fhir.get("Patient?birthdate=ge1980-01-01&birthdate=lt2000")) ==
@@ -316,14 +316,14 @@ BOOST_DATA_TEST_CASE(search_parameters_and_paging, Backends, backend)
     std::vector<std::string> slots;
     for (int i = 0; i < 7; ++i) {
         const std::string hour = (i + 8 < 10 ? "0" : "") + std::to_string(i + 8);
-        slots.push_back(fhir.create("Slot", slot("Schedule/" + schedule,
-                                                 "2026-12-02T" + hour + ":00:00+08:00",
-                                                 "2026-12-02T" + hour + ":15:00+08:00",
-                                                 i == 3 ? "busy" : "free")));
+        slots.push_back(fhir.create(
+            "Slot", slot("Schedule/" + schedule, "2026-12-02T" + hour + ":00:00+08:00",
+                         "2026-12-02T" + hour + ":15:00+08:00", i == 3 ? "busy" : "free")));
     }
-    fhir.create("Slot", slot("Schedule/other", "2026-12-02T09:00:00+08:00",
-                             "2026-12-02T09:15:00+08:00"));
-    const std::string query = "Slot?schedule=Schedule/" + schedule + "&start=ge2026-12-02&status=free";
+    fhir.create("Slot",
+                slot("Schedule/other", "2026-12-02T09:00:00+08:00", "2026-12-02T09:15:00+08:00"));
+    const std::string query =
+        "Slot?schedule=Schedule/" + schedule + "&start=ge2026-12-02&status=free";
     Reply free = fhir.get(query + "&_total=accurate");
     BOOST_TEST(entryIds(free).size() == 6u);
     BOOST_TEST(hl7gw::fhir::numberText(free.json["total"]) == "6");
@@ -397,8 +397,9 @@ BOOST_DATA_TEST_CASE(transactions_are_all_or_nothing, Backends, backend)
          "request":{"method":"POST","url":"Encounter"}}]})";
     Reply resolved = fhir.post("", conditional);
     BOOST_TEST(resolved.status == 200);
-    BOOST_TEST(std::string(resolved.json["entry"][0]["resource"]["subject"]["reference"].GetString()) ==
-               subject);
+    BOOST_TEST(
+        std::string(resolved.json["entry"][0]["resource"]["subject"]["reference"].GetString()) ==
+        subject);
 
     // One bad entry: nothing of the Bundle is applied.
     const std::string broken = R"({"resourceType":"Bundle","type":"transaction","entry":[
@@ -433,8 +434,7 @@ BOOST_DATA_TEST_CASE(transactions_are_all_or_nothing, Backends, backend)
     BOOST_TEST(entryIds(fhir.get("Patient?name=batch")).size() == 1u);
 }
 
-BOOST_DATA_TEST_CASE(writes_queue_their_outbox_messages_in_the_same_transaction, Backends,
-                     backend)
+BOOST_DATA_TEST_CASE(writes_queue_their_outbox_messages_in_the_same_transaction, Backends, backend)
 {
     auto hook = [](const hl7gw::store::ResourceChange& change, const rapidjson::Value&,
                    std::vector<hl7gw::store::OutboxMessage>& outbox) {
@@ -455,8 +455,9 @@ BOOST_DATA_TEST_CASE(writes_queue_their_outbox_messages_in_the_same_transaction,
     BOOST_TEST(queued[0].orderKey == id);
 
     // A write that is refused queues nothing.
-    BOOST_TEST(fhir.post("Appointment", R"({"resourceType":"Appointment","status":"booked"})")
-                   .status == 422);
+    BOOST_TEST(
+        fhir.post("Appointment", R"({"resourceType":"Appointment","status":"booked"})").status ==
+        422);
     BOOST_TEST(fhir.store().claim("his", "test", 10, INT64_MAX / 2, INT64_MAX / 2 + 1).empty());
 }
 
@@ -478,7 +479,8 @@ BOOST_DATA_TEST_CASE(capability_statement_tells_what_we_do, Backends, backend)
         for (const auto& p : r["searchParam"].GetArray()) {
             params.insert(p["name"].GetString());
         }
-        for (const char* name : {"schedule", "status", "start", "identifier", "_id", "_lastUpdated"}) {
+        for (const char* name :
+             {"schedule", "status", "start", "identifier", "_id", "_lastUpdated"}) {
             BOOST_TEST(params.count(name) == 1u, name);
         }
     }

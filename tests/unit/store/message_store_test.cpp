@@ -41,7 +41,6 @@ using hl7gw::test::Backends;
 using hl7gw::test::TestDatabase;
 using hl7gw::test::uniqueSuffix;
 
-
 store::InboundMessage inbound(std::string controlId, std::string sender = "HIS^HOSP",
                               store::Micros at = 1'000'000)
 {

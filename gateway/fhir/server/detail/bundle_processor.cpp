@@ -19,20 +19,34 @@ using Allocator = rapidjson::Document::AllocatorType;
 const char* reasonPhrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 412: return "Precondition Failed";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 428: return "Precondition Required";
-    default: return status >= 500 ? "Server Error" : "";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 412:
+        return "Precondition Failed";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 428:
+        return "Precondition Required";
+    default:
+        return status >= 500 ? "Server Error" : "";
     }
 }
 
@@ -69,8 +83,7 @@ template <typename Fn> void forEachReference(rapidjson::Value& value, Fn&& fn)
 {
     if (value.IsObject()) {
         for (auto& member : value.GetObject()) {
-            if (member.name == "reference" && member.value.IsString() &&
-                !isNumber(member.value)) {
+            if (member.name == "reference" && member.value.IsString() && !isNumber(member.value)) {
                 fn(member.value);
             } else {
                 forEachReference(member.value, fn);
@@ -168,10 +181,10 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
         std::string method;
         std::string type;
         std::string id;
-        bool write = false;       // false: nothing to write (conditional create matched)
-        int status = 200;         // for the response entry
-        std::int64_t seen = 0;    // the version we saw
-        rest::RequestPath path;   // GET entries
+        bool write = false;     // false: nothing to write (conditional create matched)
+        int status = 200;       // for the response entry
+        std::int64_t seen = 0;  // the version we saw
+        rest::RequestPath path; // GET entries
         std::optional<rest::EntityTags> ifMatch;
         std::optional<store::StoredResource> existingCopy;
     };
@@ -285,9 +298,8 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                             ".request.url");
             }
         } else {
-            return fail(400, "not-supported",
-                        "transaction entries may be GET, POST, PUT or DELETE", i,
-                        ".request.method");
+            return fail(400, "not-supported", "transaction entries may be GET, POST, PUT or DELETE",
+                        i, ".request.method");
         }
         if (!step.id.empty()) {
             const std::string target = step.type + "/" + step.id;
@@ -320,11 +332,11 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
             if (mapped != fullUrls.end()) {
                 target = mapped->second;
             } else if (text.rfind("urn:uuid:", 0) == 0 || text.rfind("urn:oid:", 0) == 0) {
-                broken = fail(400, "invalid", "reference " + text + " names no entry",
-                              step.index, ".resource");
+                broken = fail(400, "invalid", "reference " + text + " names no entry", step.index,
+                              ".resource");
                 return;
-            } else if (const auto query = text.find('?'); query != std::string::npos &&
-                                                          text.find('/') == std::string::npos) {
+            } else if (const auto query = text.find('?');
+                       query != std::string::npos && text.find('/') == std::string::npos) {
                 rest::RequestPath conditional;
                 core::Issue issue;
                 if (!rest::parseEntryUrl(text, conditional, issue, context.base)) {
@@ -371,12 +383,11 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
             }
             if (step.method == "POST") {
                 rapidjson::Document resource(&allocator);
-                resource.CopyFrom(list->value[static_cast<rapidjson::SizeType>(step.index)]
-                                             ["resource"],
-                                  allocator);
+                resource.CopyFrom(
+                    list->value[static_cast<rapidjson::SizeType>(step.index)]["resource"],
+                    allocator);
                 core::IssueList issues;
-                if (!prepare(context, resource, step.type, step.id, 0, "POST", writes[p],
-                             issues)) {
+                if (!prepare(context, resource, step.type, step.id, 0, "POST", writes[p], issues)) {
                     relocate(issues, step.index, invalid);
                     continue;
                 }
@@ -409,9 +420,9 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                 step.status = 204;
                 continue;
             }
-            if (!step.ifMatch && live && std::find(config_.requireIfMatch.begin(),
-                                                   config_.requireIfMatch.end(),
-                                                   step.type) != config_.requireIfMatch.end()) {
+            if (!step.ifMatch && live &&
+                std::find(config_.requireIfMatch.begin(), config_.requireIfMatch.end(),
+                          step.type) != config_.requireIfMatch.end()) {
                 return fail(428, "conflict",
                             "updates of " + step.type + " need ifMatch with the version read",
                             step.index, ".request");
@@ -461,10 +472,10 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
             FhirRequest read;
             read.method = "GET";
             read.host = context.request.host;
-            read.target = config_.base + "/" +
-                          std::string(stringMember(
-                              list->value[static_cast<rapidjson::SizeType>(step.index)]["request"],
-                              "url"));
+            read.target =
+                config_.base + "/" +
+                std::string(stringMember(
+                    list->value[static_cast<rapidjson::SizeType>(step.index)]["request"], "url"));
             entries.PushBack(responseEntry(handle(read), a), a);
             continue;
         }

@@ -102,8 +102,7 @@ rapidjson::Document capabilityStatement(const std::string& base, store::Micros n
         resources.PushBack(resource, a);
     }
     setMember(rest, "resource", std::move(resources), a);
-    setMember(rest, "interaction", codes({"transaction", "batch", "history-system"}, "code", a),
-              a);
+    setMember(rest, "interaction", codes({"transaction", "batch", "history-system"}, "code", a), a);
     setMember(cs, "rest", rapidjson::Value(rapidjson::kArrayType), a);
     cs["rest"].PushBack(rest, a);
     return cs;

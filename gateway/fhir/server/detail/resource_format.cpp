@@ -39,9 +39,9 @@ std::string encodeResource(const rapidjson::Value& resource, rest::Format format
         // Our own resources were validated on the way in; a failure here is a bug, and the
         // caller's 500 says so.
         if (!jsonToXml(resource, xml, issues)) {
-            throw std::runtime_error("cannot write XML: " +
-                                     (issues.begin() != issues.end() ? issues.begin()->text
-                                                                     : std::string("?")));
+            throw std::runtime_error("cannot write XML: " + (issues.begin() != issues.end()
+                                                                 ? issues.begin()->text
+                                                                 : std::string("?")));
         }
         return xml;
     }
@@ -57,18 +57,18 @@ void setMember(rapidjson::Value& object, std::string_view name, rapidjson::Value
         found->value = std::move(value);
         return;
     }
-    object.AddMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()),
-                                      allocator),
-                     value, allocator);
+    object.AddMember(
+        rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size()), allocator),
+        value, allocator);
 }
 
 void setMember(rapidjson::Value& object, std::string_view name, std::string_view value,
                rapidjson::Document::AllocatorType& allocator)
 {
-    setMember(object, name,
-              rapidjson::Value(value.data(), static_cast<rapidjson::SizeType>(value.size()),
-                               allocator),
-              allocator);
+    setMember(
+        object, name,
+        rapidjson::Value(value.data(), static_cast<rapidjson::SizeType>(value.size()), allocator),
+        allocator);
 }
 
 std::string_view stringMember(const rapidjson::Value& object, std::string_view name)
@@ -76,7 +76,8 @@ std::string_view stringMember(const rapidjson::Value& object, std::string_view n
     if (!object.IsObject()) {
         return {};
     }
-    auto found = object.FindMember(rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
+    auto found =
+        object.FindMember(rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
     if (found == object.MemberEnd() || !found->value.IsString() || isNumber(found->value)) {
         return {};
     }

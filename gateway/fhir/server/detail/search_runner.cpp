@@ -163,10 +163,10 @@ std::vector<store::StoredResource> SearchRunner::match(const search::SearchQuery
 
 bool SearchRunner::isReferenced(const std::string& type, const std::string& id)
 {
-    const auto rows = store_.query(
-        {"SELECT 1 FROM fhir_idx_reference r JOIN fhir_current c ON c.rid = r.rid "
-         "WHERE r.target_type = $1 AND r.target_id = $2 AND c.deleted = 0 LIMIT 1",
-         {type, id}});
+    const auto rows =
+        store_.query({"SELECT 1 FROM fhir_idx_reference r JOIN fhir_current c ON c.rid = r.rid "
+                      "WHERE r.target_type = $1 AND r.target_id = $2 AND c.deleted = 0 LIMIT 1",
+                      {type, id}});
     return !rows.empty();
 }
 
