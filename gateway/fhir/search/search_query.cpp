@@ -571,9 +571,32 @@ std::string sortSignature(const std::vector<SortKey>& sort)
             signature += ',';
         }
         signature += key.descending ? "-" : "";
+        signature += key.byMatchedEnd ? "~" : ""; // not a client's _sort
         signature += key.name;
     }
     return signature;
+}
+
+const Criterion* driverOf(const SearchQuery& query)
+{
+    for (const Criterion& criterion : query.criteria) {
+        if (criterion.kind != Criterion::Kind::Parameter || criterion.parameter == nullptr ||
+            criterion.parameter->type != ParamType::Date || criterion.modifier != Modifier::None ||
+            criterion.values.size() != 1) {
+            continue;
+        }
+        switch (criterion.values.front().prefix) {
+        case Prefix::Eq:
+        case Prefix::Ge:
+        case Prefix::Gt:
+        case Prefix::Sa:
+        case Prefix::Ap:
+            return &criterion;
+        default:
+            break;
+        }
+    }
+    return nullptr;
 }
 
 SearchQuery parseSearch(std::string_view resourceType, const Pairs& parameters,
@@ -673,6 +696,11 @@ SearchQuery parseSearch(std::string_view resourceType, const Pairs& parameters,
         }
         if (used) {
             query.used.emplace_back(key, value);
+        }
+    }
+    if (query.sort.empty()) {
+        if (const Criterion* driver = driverOf(query)) {
+            query.sort.push_back(SortKey{driver->name, false, driver->parameter, true});
         }
     }
     if (!cursorText.empty()) {

@@ -84,6 +84,10 @@ struct SortKey {
     std::string name;
     bool descending = false;
     const SearchParameter* parameter = nullptr; // _id / _lastUpdated read fhir_current
+    /// The server's own order for a search with a date range and no `_sort`: by the end of
+    /// the matching value of that date criterion (`driverOf()`), so that the query can walk
+    /// the date index in order and stop when the page is full. Never set by a client.
+    bool byMatchedEnd = false;
 };
 
 /// `_include=Source:param[:Target]` / `_revinclude=Source:param[:Target]`; `*` for every
@@ -131,6 +135,11 @@ struct ParseOptions {
     std::size_t defaultCount = 20;
     std::size_t maxCount = 1000;
 };
+
+/// The date criterion a `byMatchedEnd` sort walks: a plain (no modifier) single-valued
+/// criterion on that date parameter whose matches all end at or after the value's start
+/// (prefixes eq, ge, gt, sa, ap). Null when the query has none.
+const Criterion* driverOf(const SearchQuery& query);
 
 /// The sort specification as it would be written in `_sort` ("-date,_id"), also part of
 /// the cursor so a cursor cannot be replayed against a different order.

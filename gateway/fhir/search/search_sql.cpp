@@ -347,11 +347,17 @@ std::string criterionCondition(Sql& sql, const Criterion& criterion, const std::
     return parameterCondition(sql, criterion, "" + row);
 }
 
-std::string whereClause(Sql& sql, const SearchQuery& query)
+/// `skip`: a criterion the caller has already applied (the date a page walks).
+std::string whereClause(Sql& sql, const SearchQuery& query, const Criterion* skip = nullptr)
 {
     std::string where = "c.type = " + sql.bind(query.resourceType) + " AND c.deleted = 0";
-    const auto driver = std::find_if(query.criteria.begin(), query.criteria.end(), drivesQuery);
+    const auto driver =
+        skip != nullptr ? query.criteria.end()
+                        : std::find_if(query.criteria.begin(), query.criteria.end(), drivesQuery);
     for (auto it = query.criteria.begin(); it != query.criteria.end(); ++it) {
+        if (&*it == skip) {
+            continue;
+        }
         where += " AND " + (it == driver ? parameterCondition(sql, *it, "c", true)
                                          : criterionCondition(sql, *it, "c"));
     }
@@ -534,6 +540,8 @@ std::vector<std::string> indexSchema(Dialect dialect)
         index("fhir_idx_string_rid", "fhir_idx_string", "rid, param"),
         table("fhir_idx_date", "low " + integer + ", high " + integer),
         index("fhir_idx_date_low", "fhir_idx_date", "param, low, high"),
+        // The server's date order (datePageQuery) walks the ends of a parameter's ranges.
+        index("fhir_idx_date_high", "fhir_idx_date", "param, high, rid"),
         index("fhir_idx_date_rid", "fhir_idx_date", "rid, param"),
         table("fhir_idx_reference",
               "target_type " + text + ", target_id " + text + ", url " + text),
@@ -623,8 +631,45 @@ std::vector<SortValueType> sortValueTypes(const SearchQuery& query)
     return types;
 }
 
+/// The page of a search in the server's date order (SortKey::byMatchedEnd): walks the date
+/// index from the start of the driving criterion's range, in the order of the matching
+/// row's end, checking the other criteria per row, and stops when the page is full. Every
+/// match of the driver ends at or after the range's start (driverOf()), so `high >= start`
+/// loses none. A resource with several matching rows counts once, by its earliest-ending one.
+SqlStatement datePageQuery(const SearchQuery& query, const Criterion& driver, Dialect dialect)
+{
+    Sql sql(dialect);
+    const SearchValue& value = driver.values.front();
+    const std::string param = sql.bind(driver.parameter->name);
+    std::string text = "SELECT x.rid, c.type, c.id, x.high FROM fhir_idx_date x JOIN "
+                       "fhir_current c ON c.rid = x.rid WHERE x.param = " +
+                       param + " AND x.high >= " + sql.bind(value.low) + " AND " +
+                       dateCondition(sql, "x.low", "x.high", value) +
+                       " AND NOT EXISTS (SELECT 1 FROM fhir_idx_date y WHERE y.rid = x.rid AND "
+                       "y.param = " +
+                       // Unary +: y is found by (rid, param); its dates must not drive.
+                       param + " AND " + dateCondition(sql, "+y.low", "+y.high", value) +
+                       " AND (+y.high < x.high OR (+y.high = x.high AND +y.low < x.low))) AND " +
+                       whereClause(sql, query, &driver);
+    if (query.cursor) {
+        const std::string high =
+            sql.bind(coerce(query.cursor->values.front(), SortValueType::Integer));
+        text += " AND (x.high > " + high + " OR (x.high = " + high + " AND x.rid > " +
+                sql.bind(query.cursor->rid) + "))";
+    }
+    // x's columns, not c's: (param, high, rid) is the order of fhir_idx_date_high.
+    text += " ORDER BY x.high ASC, x.rid ASC LIMIT " +
+            sql.bind(static_cast<std::int64_t>(query.count) + 1);
+    return sql.finish(text);
+}
+
 SqlStatement pageQuery(const SearchQuery& query, Dialect dialect)
 {
+    if (query.sort.size() == 1 && query.sort.front().byMatchedEnd) {
+        if (const Criterion* driver = driverOf(query)) {
+            return datePageQuery(query, *driver, dialect);
+        }
+    }
     Sql sql(dialect);
     std::string inner = "SELECT c.rid AS rid, c.type AS type, c.id AS id";
     std::string outer = "SELECT q.rid, q.type, q.id";

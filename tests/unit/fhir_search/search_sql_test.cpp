@@ -121,7 +121,7 @@ BOOST_AUTO_TEST_SUITE(search_sql)
 BOOST_AUTO_TEST_CASE(index_ddl_and_placeholders_are_well_formed)
 {
     for (Dialect dialect : {Dialect::Sqlite, Dialect::Postgres}) {
-        BOOST_TEST(indexSchema(dialect).size() == 22u);
+        BOOST_TEST(indexSchema(dialect).size() == 23u);
     }
     hl7gw::core::IssueList issues;
     const SearchQuery query = parseSearch(

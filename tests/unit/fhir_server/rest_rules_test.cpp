@@ -7,6 +7,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -342,6 +343,26 @@ BOOST_DATA_TEST_CASE(search_parameters_and_paging, Backends, backend)
         BOOST_TEST(seen.insert(id).second);
     }
     BOOST_TEST(link(page2, "next").empty());
+    // Without _sort a date-ranged search comes in the server's date order (the date index
+    // walked from the range's start), paged by keyset as well: the seven free slots from
+    // 07:00, each once, in start order.
+    std::vector<std::string> starts;
+    std::set<std::string> implicitSeen;
+    std::string nextPage = query + "&_count=3";
+    for (int pages = 0; !nextPage.empty() && pages < 5; ++pages) {
+        Reply page = fhir.get(nextPage);
+        BOOST_REQUIRE(page.status == 200);
+        for (const auto& e : page.json["entry"].GetArray()) {
+            BOOST_TEST(implicitSeen.insert(e["resource"]["id"].GetString()).second);
+            starts.push_back(e["resource"]["start"].GetString());
+        }
+        nextPage = relative(link(page, "next"));
+    }
+    BOOST_TEST(starts.size() == 7u);
+    BOOST_TEST(std::is_sorted(starts.begin(), starts.end()));
+    BOOST_TEST(implicitSeen.count(slots[0]) == 1u);
+    BOOST_TEST(implicitSeen.count(slots[3]) == 0u); // busy
+
     Reply descending = fhir.get(query + "&_sort=-start&_count=1");
     BOOST_TEST(*entryIds(descending).begin() == slots[6]);
 
