@@ -16,6 +16,7 @@ namespace {
 // Enough for every distinct search shape a busy server sees at once; older ones are
 // finalized when it is full.
 constexpr std::size_t SqliteCacheSize = 128;
+constexpr std::size_t PostgresqlCacheSize = 256;
 
 class SqliteConnection final : public SqlConnection {
   public:
@@ -211,9 +212,20 @@ class PostgresqlConnection final : public SqlConnection {
             values[i] = texts[i].c_str();
             lengths[i] = static_cast<int>(texts[i].size());
         }
-        PGresult* result =
-            PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), types.data(),
-                         values.data(), lengths.data(), formats.data(), 0);
+        PGresult* result = nullptr;
+        if (params.empty()) {
+            // SAVEPOINT, ROLLBACK TO and friends: they must work in an aborted transaction,
+            // where the server refuses to prepare anything.
+            result = PQexecParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+        } else {
+            const std::string* name = prepared(sql, types);
+            result =
+                name != nullptr
+                    ? PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
+                                     values.data(), lengths.data(), formats.data(), 0)
+                    : PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()),
+                                   types.data(), values.data(), lengths.data(), formats.data(), 0);
+        }
         const ExecStatusType status =
             result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
         if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
@@ -234,7 +246,45 @@ class PostgresqlConnection final : public SqlConnection {
         throw StoreError(text);
     }
 
+    /// The name the statement is prepared under on this server session (prepared now when
+    /// new), or null when it could not be prepared (the caller sends it unprepared, which
+    /// reports the error). Parsing and planning is most of a short read's cost on the server.
+    const std::string* prepared(const std::string& sql, const std::vector<Oid>& types)
+    {
+        // Prepared statements live in the server session: a reconnect (PQreset) drops them.
+        const int backend = PQbackendPID(conn_);
+        if (backend != backend_) {
+            statements_.clear();
+            backend_ = backend;
+        }
+        std::string key = sql;
+        key += '\0';
+        for (Oid type : types) {
+            key += std::to_string(type) + ',';
+        }
+        auto found = statements_.find(key);
+        if (found != statements_.end()) {
+            return &found->second;
+        }
+        if (statements_.size() >= PostgresqlCacheSize) {
+            PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+            statements_.clear();
+        }
+        std::string name = "hl7gw_q" + std::to_string(++counter_);
+        PGresult* result = PQprepare(conn_, name.c_str(), sql.c_str(),
+                                     static_cast<int>(types.size()), types.data());
+        const bool ok = result != nullptr && PQresultStatus(result) == PGRES_COMMAND_OK;
+        PQclear(result);
+        if (!ok) {
+            return nullptr;
+        }
+        return &statements_.emplace(std::move(key), std::move(name)).first->second;
+    }
+
     PGconn* conn_;
+    int backend_ = 0;
+    std::uint64_t counter_ = 0;
+    std::unordered_map<std::string, std::string> statements_; // SQL + types -> name
 };
 
 } // namespace
