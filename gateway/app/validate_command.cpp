@@ -1,6 +1,9 @@
 #include "gateway/app/validate_command.h"
 
 #include "gateway/app/message_reader.h"
+#include "gateway/fhir/model/json_io.h"
+#include "gateway/fhir/model/validator.h"
+#include "gateway/fhir/model/xml_codec.h"
 #include "gateway/hl7v2/conformance_profile.h"
 #include "gateway/hl7v2/structure_validator.h"
 
@@ -10,6 +13,65 @@
 #include <ostream>
 
 namespace hl7gw::app {
+
+namespace {
+
+enum class FhirFormat { None, Json, Xml };
+
+// A FHIR resource starts with '{' (JSON) or is XML in the FHIR namespace; anything else is
+// HL7 v2 (ER7, or v2 XML). Standard input is always read as v2: it cannot be looked at twice.
+FhirFormat fhirFormatOf(const std::string& path, std::string& text)
+{
+    if (path == "-") {
+        return FhirFormat::None;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return FhirFormat::None; // the v2 reader reports it
+    }
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+    start = text.find_first_not_of(" \t\r\n", start);
+    if (start == std::string::npos) {
+        return FhirFormat::None;
+    }
+    if (text[start] == '{') {
+        return FhirFormat::Json;
+    }
+    if (text[start] == '<' && text.find("xmlns=\"http://hl7.org/fhir\"", start) < start + 4096) {
+        return FhirFormat::Xml;
+    }
+    return FhirFormat::None;
+}
+
+/// Validates one FHIR resource file; prints `FILE:PATH: severity: text` per issue. Returns
+/// true when it has no errors.
+bool validateFhir(const std::string& path, const std::string& text, FhirFormat format,
+                  std::ostream& err)
+{
+    core::IssueList issues;
+    rapidjson::Document resource;
+    bool parsed = false;
+    if (format == FhirFormat::Json) {
+        core::Issue issue;
+        parsed = fhir::parseJson(text, resource, issue);
+        if (!parsed) {
+            issues.add(std::move(issue));
+        }
+    } else {
+        parsed = fhir::xmlToJson(text, resource, issues);
+    }
+    if (parsed) {
+        fhir::validateResource(resource, issues);
+    }
+    for (const core::Issue& issue : issues) {
+        err << path << ':' << issue.location.toString() << ": " << core::toString(issue.severity)
+            << ": " << issue.text << " [" << issue.code << "]\n";
+    }
+    return !issues.hasErrors();
+}
+
+} // namespace
 
 int runValidate(const ValidateCommandOptions& options, std::ostream& out, std::ostream& err)
 {
@@ -43,7 +105,14 @@ int runValidate(const ValidateCommandOptions& options, std::ostream& out, std::o
         }
     };
     ReadTotals totals;
+    std::size_t resources = 0;
     for (const std::string& input : options.inputs) {
+        std::string text;
+        if (const FhirFormat format = fhirFormatOf(input, text); format != FhirFormat::None) {
+            ++resources;
+            totals.errors += validateFhir(input, text, format, err) ? 0 : 1;
+            continue;
+        }
         const ReadTotals one = reader.read({input}, onMessage);
         totals.messages += one.messages;
         totals.errors += one.errors;
@@ -53,7 +122,11 @@ int runValidate(const ValidateCommandOptions& options, std::ostream& out, std::o
             totals.errors += one.errors == 0 ? 1 : 0;
         }
     }
-    out << "total\tmessages=" << totals.messages << "\tinvalid=" << totals.errors << '\n';
+    out << "total\tmessages=" << totals.messages;
+    if (resources > 0) {
+        out << "\tresources=" << resources;
+    }
+    out << "\tinvalid=" << totals.errors << '\n';
     out.flush();
     return totals.errors > 0 ? 1 : 0;
 }

@@ -9,6 +9,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+
 #include <rapidjson/document.h>
 
 #include <sstream>
@@ -185,6 +187,24 @@ BOOST_AUTO_TEST_CASE(our_fixtures_are_valid_messages)
     const Run run = runHl7gw(args);
     BOOST_TEST(run.exitCode == 0, run.err);
     BOOST_TEST(run.out == "total\tmessages=7\tinvalid=0\n");
+}
+
+BOOST_AUTO_TEST_CASE(validate_also_takes_fhir_json_and_xml)
+{
+    const std::string examples = std::string(HL7GW_CORPUS_DIR) + "/fhir-r4/examples/";
+    const Run good = runHl7gw({"validate", examples + "json/Slot-1.json",
+                               examples + "xml/Appointment-example.xml", data("gbk-siu-s12.hl7")});
+    BOOST_TEST(good.exitCode == 0, good.err);
+    BOOST_TEST(good.out == "total\tmessages=1\tresources=2\tinvalid=0\n");
+
+    hl7gw::test::TempDir dir;
+    const auto bad = dir.path() / "bad-patient.json";
+    std::ofstream(bad) << R"({"resourceType":"Patient","gender":"robot","colour":1})";
+    const Run run = runHl7gw({"validate", bad.string()});
+    BOOST_TEST(run.exitCode == 1);
+    BOOST_TEST(run.err.find("bad-patient.json:Patient.gender: error:") != std::string::npos,
+               run.err);
+    BOOST_TEST(run.err.find("bad-patient.json:Patient.colour: error:") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(reads_several_files_and_stdin)
