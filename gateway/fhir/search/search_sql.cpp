@@ -241,6 +241,15 @@ std::string joinOr(const std::vector<std::string>& parts)
 
 std::string criterionCondition(Sql& sql, const Criterion& criterion, const std::string& row);
 
+/// Ends an EXISTS subquery. PostgreSQL turns EXISTS into a semi-join once it has statistics,
+/// which for a page means hashing every row of the criterion (25 ms instead of 1 ms for the
+/// Slot search); OFFSET 0 keeps it a per-row probe, which is what the page walk wants and
+/// what SQLite does anyway.
+std::string existsEnd(const Sql& sql)
+{
+    return sql.dialect() == Dialect::Postgres ? " OFFSET 0)" : ")";
+}
+
 /// True for a criterion that usually matches few resources of many, so that the query should
 /// start from its index rows instead of checking it row by row: business identifiers (the
 /// key of every conditional create and update from v2) and the patient a resource is about.
@@ -281,7 +290,7 @@ std::string parameterCondition(Sql& sql, const Criterion& criterion, const std::
                              ".rid AND " + x + ".param = " + sql.bind(paramName);
     if (criterion.modifier == Modifier::Missing) {
         return std::string(criterion.values.front().missing ? "NOT EXISTS (" : "EXISTS (") + rows +
-               ")";
+               existsEnd(sql);
     }
     std::vector<std::string> alternatives;
     for (const SearchValue& value : criterion.values) {
@@ -294,7 +303,7 @@ std::string parameterCondition(Sql& sql, const Criterion& criterion, const std::
     }
     // :not matches resources with no value too (R4 search.html, "token").
     return std::string(criterion.modifier == Modifier::Not ? "NOT EXISTS (" : "EXISTS (") + rows +
-           " AND " + joinOr(alternatives) + ")";
+           " AND " + joinOr(alternatives) + existsEnd(sql);
 }
 
 std::string criterionCondition(Sql& sql, const Criterion& criterion, const std::string& row)
@@ -328,7 +337,7 @@ std::string criterionCondition(Sql& sql, const Criterion& criterion, const std::
                " ON " + t + ".type = " + r + ".target_type AND " + t + ".id = " + r +
                ".target_id WHERE " + r + ".rid = " + row + ".rid AND " + r +
                ".param = " + sql.bind(criterion.parameter->name) + " AND " + t +
-               ".deleted = 0 AND " + joinOr(alternatives) + ")";
+               ".deleted = 0 AND " + joinOr(alternatives) + existsEnd(sql);
     }
     case Criterion::Kind::Has: {
         const Criterion& next = criterion.next.front();
@@ -339,7 +348,7 @@ std::string criterionCondition(Sql& sql, const Criterion& criterion, const std::
                ".type AND " + r + ".target_id = " + row + ".id AND " + r +
                ".param = " + sql.bind(criterion.parameter->name) + " AND " + s +
                ".type = " + sql.bind(next.resourceType) + " AND " + s + ".deleted = 0 AND " +
-               criterionCondition(sql, next, s) + ")";
+               criterionCondition(sql, next, s) + existsEnd(sql);
     }
     case Criterion::Kind::Parameter:
         break;
@@ -649,8 +658,8 @@ SqlStatement datePageQuery(const SearchQuery& query, const Criterion& driver, Di
                        "y.param = " +
                        // Unary +: y is found by (rid, param); its dates must not drive.
                        param + " AND " + dateCondition(sql, "+y.low", "+y.high", value) +
-                       " AND (+y.high < x.high OR (+y.high = x.high AND +y.low < x.low))) AND " +
-                       whereClause(sql, query, &driver);
+                       " AND (+y.high < x.high OR (+y.high = x.high AND +y.low < x.low))" +
+                       existsEnd(sql) + " AND " + whereClause(sql, query, &driver);
     if (query.cursor) {
         const std::string high =
             sql.bind(coerce(query.cursor->values.front(), SortValueType::Integer));

@@ -85,10 +85,6 @@ void configure(Session& session, Backend backend)
     // a commit must be on disk (and on any synchronous standby) before we acknowledge.
     execute(session, "SET synchronous_commit TO on");
     execute(session, "SET bytea_output TO hex"); // what TypeHandler<Bytes> decodes
-    // Statements are prepared once per connection (detail/sql_connection.cpp), but a search's
-    // best plan depends on its values (a date range, a rare identifier): plan every execution
-    // for the values given, as unprepared statements were.
-    execute(session, "SET plan_cache_mode TO force_custom_plan");
 }
 
 /// Values bound to a statement built at run time (list, count), in placeholder order. Deques
