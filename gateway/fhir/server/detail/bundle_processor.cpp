@@ -162,8 +162,6 @@ FhirResponse Interactions::batch(Context& context, const rapidjson::Value& bundl
             FhirResponse response;
             if (request.method.empty() || stringMember(r, "url").empty()) {
                 response = failure(context, 400, "invalid", "the entry has no request.method/url");
-            } else if (request.method == "POST" && stringMember(r, "url").empty()) {
-                response = failure(context, 400, "invalid", "a Bundle cannot nest in a batch");
             } else {
                 response = handle(request);
             }

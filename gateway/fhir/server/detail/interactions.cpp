@@ -894,7 +894,7 @@ FhirResponse Interactions::history(Context& context)
             }
         }
         rapidjson::Value request(rapidjson::kObjectType);
-        setMember(request, "method", entry.method == "PATCH" ? "PATCH" : entry.method, allocator);
+        setMember(request, "method", entry.method, allocator);
         setMember(request, "url", entry.method == "POST" ? r.type : r.type + "/" + r.id, allocator);
         item.AddMember("request", request, allocator);
         rapidjson::Value response(rapidjson::kObjectType);
