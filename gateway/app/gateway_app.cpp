@@ -1,5 +1,6 @@
 #include "gateway/app/gateway_app.h"
 
+#include "gateway/app/map_command.h"
 #include "gateway/app/messages_command.h"
 #include "gateway/app/parse_command.h"
 #include "gateway/app/send_command.h"
@@ -66,6 +67,17 @@ void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
         Option("ca", "", "send: verify the server against this CA file").argument("FILE"));
     options.addOption(Option("cert", "", "send: client certificate (PEM)").argument("FILE"));
     options.addOption(Option("key", "", "send: client key (PEM)").argument("FILE"));
+    options.addOption(Option("mapping", "",
+                             "map: a message map name or a .map file (default: by message type)")
+                          .argument("NAME_OR_FILE"));
+    options.addOption(Option("dialect", "", "map: the partner dialect (adapters/NAME/dialect.json)")
+                          .argument("NAME"));
+    options.addOption(Option("format", "", "map: json (default) or xml").argument("FORMAT"));
+    options.addOption(Option("mappings", "", "map, test: the mappings directory (default ./mappings)")
+                          .argument("DIR"));
+    options.addOption(Option("adapters", "", "map, test: the adapters directory (default ./adapters)")
+                          .argument("DIR"));
+    options.addOption(Option("update", "", "test: record the current output as the expected one"));
     options.addOption(Option("ack-timeout", "", "send: seconds to wait for each ACK (default 30)")
                           .argument("SECONDS"));
 }
@@ -84,7 +96,7 @@ void GatewayApp::handleOption(const std::string& name, const std::string& value)
         charset_ = value;
     } else if (name == "profile") {
         profile_ = value;
-    } else if (name == "json" || name == "tls") {
+    } else if (name == "json" || name == "tls" || name == "update") {
         flags_.insert(name);
     } else {
         values_[name].push_back(value);
@@ -105,6 +117,8 @@ void GatewayApp::printHelp() const
         "  serve --config FILE [--set PATH=VALUE]...                   run the gateway\n"
         "  messages list|show|replay|count --config FILE [...]         stored messages, fate\n"
         "  send --to mllp://HOST:PORT [--tls] [--ca F] [--cert F] [--key F] FILE...\n"
+        "  map [--mapping NAME_OR_FILE] [--dialect NAME] [--format json|xml] FILE...  v2 -> FHIR\n"
+        "  test DIR [--update]                                         run recorded mapping pairs\n"
         "Exit codes: 0 success, 1 bad input, 2 usage or configuration error.");
     formatter.setUnixStyle(true);
     formatter.setWidth(110);
@@ -208,6 +222,35 @@ int GatewayApp::main(const std::vector<std::string>& args)
                 options.limit = n;
             }
             return runMessages(options, std::cout, std::cerr);
+        }
+        if (command == "map") {
+            if (inputs.empty()) {
+                return usage("map needs at least one FILE ('-' for stdin)");
+            }
+            MapCommandOptions options;
+            options.inputs = inputs;
+            options.mapping = value("mapping");
+            options.dialect = value("dialect");
+            if (!value("format").empty()) {
+                options.format = value("format");
+            }
+            options.mappingsDir = value("mappings");
+            options.adaptersDir = value("adapters");
+            if (!charset_.empty()) {
+                options.defaultCharset = defaultCharset;
+            }
+            return runMap(options, std::cout, std::cerr);
+        }
+        if (command == "test") {
+            if (inputs.size() != 1) {
+                return usage("test needs one directory (e.g. hl7gw test mappings/)");
+            }
+            MappingTestOptions options;
+            options.directory = inputs[0];
+            options.mappingsDir = value("mappings");
+            options.adaptersDir = value("adapters");
+            options.update = flags_.count("update") != 0;
+            return runMappingTests(options, std::cout, std::cerr);
         }
         if (command == "send") {
             if (inputs.empty()) {

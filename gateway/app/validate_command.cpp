@@ -1,5 +1,6 @@
 #include "gateway/app/validate_command.h"
 
+#include "gateway/app/fhir_input.h"
 #include "gateway/app/message_reader.h"
 #include "gateway/fhir/model/json_io.h"
 #include "gateway/fhir/model/validator.h"
@@ -15,34 +16,6 @@
 namespace hl7gw::app {
 
 namespace {
-
-enum class FhirFormat { None, Json, Xml };
-
-// A FHIR resource starts with '{' (JSON) or is XML in the FHIR namespace; anything else is
-// HL7 v2 (ER7, or v2 XML). Standard input is always read as v2: it cannot be looked at twice.
-FhirFormat fhirFormatOf(const std::string& path, std::string& text)
-{
-    if (path == "-") {
-        return FhirFormat::None;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return FhirFormat::None; // the v2 reader reports it
-    }
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
-    start = text.find_first_not_of(" \t\r\n", start);
-    if (start == std::string::npos) {
-        return FhirFormat::None;
-    }
-    if (text[start] == '{') {
-        return FhirFormat::Json;
-    }
-    if (text[start] == '<' && text.find("xmlns=\"http://hl7.org/fhir\"", start) < start + 4096) {
-        return FhirFormat::Xml;
-    }
-    return FhirFormat::None;
-}
 
 /// Validates one FHIR resource file; prints `FILE:PATH: severity: text` per issue. Returns
 /// true when it has no errors.

@@ -218,13 +218,57 @@ BOOST_AUTO_TEST_CASE(accepts_z_segments_anywhere_and_warns_on_unknown_segments)
 
 BOOST_AUTO_TEST_CASE(warns_when_the_structure_is_not_in_the_tables)
 {
-    const std::string vxu = er7({"MSH|^~\\&|A|B|C|D|20240506||VXU^V04^VXU_V04|1|P|2.5.1",
-                                 "PID|1||1^^^H^MR||DOE", "RXA|0|1|20240506"});
-    BOOST_TEST(briefOf(vxu) == (std::vector<std::string>{"200 MSH[1]-9 warning"}),
+    const std::string ppr = er7({"MSH|^~\\&|A|B|C|D|20240506||PPR^PC1^PPR_PC1|1|P|2.5.1",
+                                 "PID|1||1^^^H^MR||DOE", "PV1|1|I"});
+    BOOST_TEST(briefOf(ppr) == (std::vector<std::string>{"200 MSH[1]-9 warning"}),
                boost::test_tools::per_element());
     const std::string declared = er7({"MSH|^~\\&|A|B|C|D|20240506||ADT^A04^ADT_A04|1|P|2.5.1",
                                       "EVN||20240506", "PID|1||1^^^H^MR||DOE", "PV1|1|O"});
     BOOST_TEST(briefOf(declared) == (std::vector<std::string>{"200 MSH[1]-9.3 warning"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(checks_vxu_v04_orders_with_their_rxa_and_rxr)
+{
+    const char* const msh = "MSH|^~\\&|EHR|CLINIC|IIS|STATE|20240506||VXU^V04^VXU_V04|1|P|2.5.1";
+    BOOST_TEST(briefOf(er7({msh, "PID|1||1^^^H^MR||DOE", "ORC|RE||F1",
+                            "RXA|0|1|20240506|20240506|08^HepB^CVX|0.5|mL^mL^UCUM||||||||L1||MSD^Merck^MVX|||CP",
+                            "RXR|C28161^IM^NCIT|LA^Left Arm^HL70163",
+                            "OBX|1|CE|64994-7^Eligibility^LN|1|V02^VFC^HL70064||||||F",
+                            "ORC|RE||F2", "RXA|0|1|20230101|20230101|998^No vaccine^CVX|999"})) == None,
+               boost::test_tools::per_element());
+    // RXA is required in each ORDER; RXR belongs after its RXA.
+    BOOST_TEST(briefOf(er7({msh, "PID|1||1^^^H^MR||DOE", "ORC|RE||F1",
+                            "RXR|C28161^IM^NCIT"})) ==
+                   (std::vector<std::string>({"100 RXA error"})),
+               boost::test_tools::per_element());
+    // RXA-20 is checked against table 0322 when the table is known; RXA-6 is an NM.
+    BOOST_TEST(briefOf(er7({msh, "PID|1||1^^^H^MR||DOE", "ORC|RE||F1",
+                            "RXA|0|1|20240506|20240506|08^HepB^CVX|half"})) ==
+                   (std::vector<std::string>({"102 RXA[1]-6 error"})),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(checks_pharmacy_and_allergy_structures_from_the_event_table)
+{
+    // RDE^O25 has no structure of its own in v2.5.1: the event table gives RDE_O11.
+    BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||RDE^O25|1|P|2.5.1",
+                            "PID|1||1^^^H^MR||DOE", "ORC|RF|P1", "RXE||AMP^Ampicillin^L|250||mg^mg^UCUM",
+                            "RXR|PO^Oral^HL70162"})) == None,
+               boost::test_tools::per_element());
+    BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||RDS^O13^RDS_O13|1|P|2.5.1",
+                            "PID|1||1^^^H^MR||DOE", "ORC|RE|P1", "RXD|1|AMP^Ampicillin^L|20240506|10"
+                            "|cap^capsule^L||RX1"})) ==
+                   (std::vector<std::string>({"100 RXR error"})),
+               boost::test_tools::per_element());
+    BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||ADT^A60^ADT_A60|1|P|2.5.1",
+                            "EVN||20240506", "PID|1||1^^^H^MR||DOE",
+                            "IAM|1|FA^Food allergy^HL70127|P1^Peanut^L|||A^Add^HL70323",
+                            "IAM|2|DA^Drug allergy^HL70127|PCN^Penicillin^L|||A^Add^HL70323"})) == None,
+               boost::test_tools::per_element());
+    BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||ADT^A60^ADT_A60|1|P|2.5.1",
+                            "EVN||20240506", "PID|1||1^^^H^MR||DOE", "IAM|1||P1^Peanut^L"})) ==
+                   (std::vector<std::string>({"101 IAM[1]-6 error"})),
                boost::test_tools::per_element());
 }
 
