@@ -77,6 +77,7 @@ void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
                           .argument("DIR"));
     options.addOption(Option("adapters", "", "map, test: the adapters directory (default ./adapters)")
                           .argument("DIR"));
+    options.addOption(Option("out", "", "map: write each result to a file in DIR").argument("DIR"));
     options.addOption(Option("update", "", "test: record the current output as the expected one"));
     options.addOption(Option("ack-timeout", "", "send: seconds to wait for each ACK (default 30)")
                           .argument("SECONDS"));
@@ -236,6 +237,7 @@ int GatewayApp::main(const std::vector<std::string>& args)
             }
             options.mappingsDir = value("mappings");
             options.adaptersDir = value("adapters");
+            options.outDir = value("out");
             if (!charset_.empty()) {
                 options.defaultCharset = defaultCharset;
             }

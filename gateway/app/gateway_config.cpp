@@ -1,6 +1,8 @@
 #include "gateway/app/gateway_config.h"
 
 #include "gateway/core/config_reader.h"
+#include "gateway/routing/mapping_transform.h"
+#include "gateway/routing/stage_registry.h"
 
 #include <Poco/Environment.h>
 #include <Poco/Process.h>
@@ -208,7 +210,16 @@ GatewayConfig loadGatewayConfig(const std::string& file, const std::vector<std::
             }
         }
     }
-    config.channels = routing::ChannelSet::build(definitions);
+    // Stage paths (mappings_dir, adapters_dir) are relative to this file, as channel files are.
+    routing::StageEnvironment environment;
+    environment.baseDirectory = fs::path(file).parent_path().string();
+    environment.maps = std::make_shared<routing::MapSetCache>();
+    if (config.fhirEnabled) {
+        config.fhirStore = std::make_shared<routing::FhirStoreLink>();
+        environment.fhirStore = config.fhirStore;
+    }
+    config.channels =
+        routing::ChannelSet::build(definitions, routing::StageRegistry::builtin(environment));
     root.finish();
 
     for (const ListenerConfig& l : config.mllp) {

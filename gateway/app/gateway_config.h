@@ -2,6 +2,7 @@
 
 #include "gateway/console/http_server.h"
 #include "gateway/routing/channel_set.h"
+#include "gateway/routing/fhir_store_destination.h"
 #include "gateway/store/message_store.h"
 #include "gateway/transport/mllp.h"
 
@@ -33,6 +34,9 @@ struct GatewayConfig {
     bool fhirEnabled = true;
     fhir::FhirServerConfig fhir;
     routing::ChannelSetPtr channels;
+    /// What this load's `fhir_store` destinations write to; `serve` binds its FHIR server.
+    /// Null when the FHIR server is disabled.
+    std::shared_ptr<routing::FhirStoreLink> fhirStore;
     std::string nodeId; // names this node's queue claims; default host:pid
     std::string logLevel = "information";
 };

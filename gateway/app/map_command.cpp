@@ -49,8 +49,31 @@ struct Loaded {
 };
 
 /// FHIR -> v2 for one FHIR input file; prints the ER7 message. False when it did not map.
+/// Where one result goes: standard output, or a file in --out DIR named after the input.
+class ResultSink {
+  public:
+    ResultSink(std::ostream& out, std::string dir) : out_(out), dir_(std::move(dir)) {}
+
+    void write(const std::string& input, std::uint32_t number, bool several, const std::string& extension,
+               const std::string& text)
+    {
+        if (dir_.empty()) {
+            out_ << text;
+            return;
+        }
+        std::string stem = fs::path(input).stem().string();
+        if (several)
+            stem += "-" + std::to_string(number);
+        std::ofstream(fs::path(dir_) / (stem + extension), std::ios::binary) << text;
+    }
+
+  private:
+    std::ostream& out_;
+    std::string dir_;
+};
+
 bool mapFhirFile(const std::string& path, const std::string& text, FhirFormat format, const Loaded& loaded,
-                 std::ostream& out, std::ostream& err)
+                 ResultSink& sink, std::ostream& err)
 {
     rapidjson::Document resource;
     core::IssueList issues;
@@ -74,7 +97,7 @@ bool mapFhirFile(const std::string& path, const std::string& text, FhirFormat fo
     for (const core::Issue& issue : issues)
         err << formatIssue(path, 0, issue) << '\n';
     if (ok)
-        out << er7;
+        sink.write(path, 1, false, ".hl7", er7);
     return ok;
 }
 
@@ -285,6 +308,12 @@ int runMap(const MapCommandOptions& options, std::ostream& out, std::ostream& er
         err << "hl7gw map: --format is json or xml\n";
         return 2;
     }
+    std::error_code ec;
+    if (!options.outDir.empty() && !fs::is_directory(options.outDir, ec)) {
+        err << "hl7gw map: --out " << options.outDir << " is not a directory\n";
+        return 2;
+    }
+    ResultSink sink(out, options.outDir);
     std::vector<std::string> v2Inputs;
     std::uint64_t fhirFailed = 0;
     for (const std::string& input : options.inputs) {
@@ -292,7 +321,7 @@ int runMap(const MapCommandOptions& options, std::ostream& out, std::ostream& er
         FhirFormat format = fhirFormatOf(input, text);
         if (format == FhirFormat::None)
             v2Inputs.push_back(input);
-        else if (!mapFhirFile(input, text, format, loaded, out, err))
+        else if (!mapFhirFile(input, text, format, loaded, sink, err))
             ++fhirFailed;
     }
     if (v2Inputs.empty())
@@ -300,6 +329,8 @@ int runMap(const MapCommandOptions& options, std::ostream& out, std::ostream& er
     mapping::V2ToFhir engine(loaded.maps, *loaded.dialect);
     MessageReader reader(hl7v2::ParseOptions{charsetOf(options, *loaded.dialect)}, err);
     std::uint64_t failed = 0;
+    // The second and later messages of a file get numbered result files (STEM-2.json ...).
+    auto several = [&](const MessageContext& context) { return context.number > 1; };
     ReadTotals totals = reader.read(v2Inputs, [&](MessageContext& context) {
         if (context.message == nullptr) {
             ++failed;
@@ -323,9 +354,9 @@ int runMap(const MapCommandOptions& options, std::ostream& out, std::ostream& er
                 ++failed;
                 return;
             }
-            out << xml << '\n';
+            sink.write(context.file, context.number, several(context), ".xml", xml + "\n");
         } else {
-            out << fhir::writeJson(bundle, true) << '\n';
+            sink.write(context.file, context.number, several(context), ".json", fhir::writeJson(bundle, true) + "\n");
         }
     });
     return failed == 0 && fhirFailed == 0 && totals.errors == 0 && totals.messages > 0 ? 0 : 1;

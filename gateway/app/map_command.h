@@ -16,6 +16,9 @@ struct MapCommandOptions {
     std::string mappingsDir; // "" = ./mappings, else next to the binary
     std::string adaptersDir; // "" = ./adapters, else next to the binary
     const hl7v2::Charset* defaultCharset = nullptr; // nullptr = the dialect's
+    /// Write each result to DIR/STEM.json (STEM-N.json for the N-th message of a file, N > 1;
+    /// .xml, .hl7 for those outputs) instead of standard output.
+    std::string outDir;
 };
 
 /// `hl7gw map`: translates every v2 message of the inputs into a FHIR transaction Bundle

@@ -117,8 +117,8 @@ class RetentionTask {
                     pruned_.add(static_cast<std::uint64_t>(rows));
                     if (rows > 0) {
                         logger().information("retention: %Ld row(s) older than %Ld day(s) pruned",
-                                             static_cast<long long>(rows),
-                                             static_cast<long long>(config_.days));
+                                             static_cast<Poco::Int64>(rows),
+                                             static_cast<Poco::Int64>(config_.days));
                     }
                 } catch (const Poco::Exception& e) {
                     logger().warning("retention: prune failed, will retry: %s", e.displayText());
@@ -242,6 +242,8 @@ int runServe(const ServeCommandOptions& options)
     if (config.fhirEnabled) {
         fhirServer = std::make_unique<fhir::FhirServer>(config.fhir, store->resources());
         http.mountFhir(*fhirServer);
+        // The channels' fhir_store destinations write through it (in-process, no HTTP).
+        config.fhirStore->bind(fhirServer.get());
     }
     addCollectors(metrics, *store, servers, clock);
     RetentionTask retention(*store, config.retention, metrics);
@@ -271,6 +273,11 @@ int runServe(const ServeCommandOptions& options)
         if (signal == SIGHUP) {
             try {
                 GatewayConfig next = loadGatewayConfig(options.config, options.sets);
+                // The FHIR server of this process stays (fhir.* changes need a restart); the
+                // new channels' fhir_store destinations write through it.
+                if (next.fhirStore && fhirServer) {
+                    next.fhirStore->bind(fhirServer.get());
+                }
                 engine->reload(next.channels);
             } catch (const core::ConfigError& e) {
                 logger().error("reload refused, the running channels stay: %s", e.message());

@@ -64,9 +64,9 @@ DestinationConfig readDestination(core::ConfigReader& config, const StageRegistr
     return d;
 }
 
-ChannelPtr readChannel(const std::string& where, const rapidjson::Value& value)
+ChannelPtr readChannel(const std::string& where, const rapidjson::Value& value,
+                       const StageRegistry& registry)
 {
-    const StageRegistry& registry = StageRegistry::builtin();
     core::ConfigReader config = core::ConfigReader::root(value, where);
     auto channel = std::make_shared<Channel>();
     channel->file = where;
@@ -133,10 +133,17 @@ ChannelPtr readChannel(const std::string& where, const rapidjson::Value& value)
 std::shared_ptr<const ChannelSet>
 ChannelSet::build(const std::vector<std::pair<std::string, const rapidjson::Value*>>& definitions)
 {
+    return build(definitions, StageRegistry::builtin());
+}
+
+std::shared_ptr<const ChannelSet>
+ChannelSet::build(const std::vector<std::pair<std::string, const rapidjson::Value*>>& definitions,
+                  const StageRegistry& registry)
+{
     auto set = std::make_shared<ChannelSet>();
     std::map<std::string, std::string> destinationOwners;
     for (const auto& [where, value] : definitions) {
-        ChannelPtr channel = readChannel(where, *value);
+        ChannelPtr channel = readChannel(where, *value, registry);
         if (set->byName_.count(channel->name) != 0) {
             throw core::ConfigError(where + ": name: channel '" + channel->name +
                                     "' is defined twice (also in " +

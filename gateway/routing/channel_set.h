@@ -15,6 +15,8 @@
 
 namespace hl7gw::routing {
 
+class StageRegistry;
+
 /// How a channel answers (STANDARDS.md §1.6): `standard` follows MSH-15/MSH-16 (original mode
 /// when both are empty, enhanced otherwise); `original` always answers AA/AE/AR (many Chinese
 /// senders put AL|AL but expect one AA); `enhanced` always answers CA/CE/CR.
@@ -75,9 +77,13 @@ class ChannelSet {
   public:
     /// Builds the channels from their JSON objects; `where` names the file of each for
     /// errors. Throws core::ConfigError (file, dotted path, what) for anything wrong,
-    /// including two channels or two destinations with the same name.
+    /// including two channels or two destinations with the same name. Stages come from
+    /// `registry` (default StageRegistry::builtin()).
     static std::shared_ptr<const ChannelSet>
     build(const std::vector<std::pair<std::string, const rapidjson::Value*>>& definitions);
+    static std::shared_ptr<const ChannelSet>
+    build(const std::vector<std::pair<std::string, const rapidjson::Value*>>& definitions,
+          const StageRegistry& registry);
 
     const Channel* find(const std::string& name) const;
     const std::vector<ChannelPtr>& channels() const { return channels_; }

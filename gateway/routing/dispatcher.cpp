@@ -171,14 +171,14 @@ void Dispatcher::workLoop()
                 if (dead) {
                     dead_.add();
                     logger().error("destination %s: entry %Ld is dead after %d attempt(s): %s",
-                                   config_.name, static_cast<long long>(entry.id), failures,
+                                   config_.name, static_cast<Poco::Int64>(entry.id), failures,
                                    result.error);
                 } else {
                     retried_.add();
                     logger().warning("destination %s: entry %Ld failed (attempt %d), retry in "
                                      "%Ld ms: %s",
-                                     config_.name, static_cast<long long>(entry.id), failures,
-                                     static_cast<long long>(backoffMs(config_.retry, failures)),
+                                     config_.name, static_cast<Poco::Int64>(entry.id), failures,
+                                     static_cast<Poco::Int64>(backoffMs(config_.retry, failures)),
                                      result.error);
                 }
             }
@@ -186,7 +186,7 @@ void Dispatcher::workLoop()
             // Delivered but not recorded: the lease runs out and the entry goes again, so the
             // peer may see it twice; MLLP receivers de-duplicate on MSH-10.
             logger().error("destination %s: cannot record the outcome of entry %Ld: %s",
-                           config_.name, static_cast<long long>(entry.id), e.displayText());
+                           config_.name, static_cast<Poco::Int64>(entry.id), e.displayText());
         }
         {
             std::lock_guard lock(mutex_);

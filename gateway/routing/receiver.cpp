@@ -303,7 +303,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
         duplicates_.add();
         logger().debug("channel %s: duplicate of message %Ld (control id repeated), original "
                        "ACK resent",
-                       channelName, static_cast<long long>(outcome.id));
+                       channelName, static_cast<Poco::Int64>(outcome.id));
     } else if (in.routed) {
         metrics_
             .counter(
@@ -312,7 +312,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
             .add();
         if (in.routedState == store::MessageState::Error) {
             logger().error("channel %s: message %Ld not routed: %s", channelName,
-                           static_cast<long long>(outcome.id), in.routedError);
+                           static_cast<Poco::Int64>(outcome.id), in.routedError);
         }
         if (onQueued_ && !in.entries.empty()) {
             std::vector<std::string> destinations;
@@ -333,7 +333,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
     }
     if (in.state == store::MessageState::Rejected && !outcome.duplicate) {
         logger().warning("channel %s: message %Ld from %s rejected: %s", channelName,
-                         static_cast<long long>(outcome.id), peer, in.error);
+                         static_cast<Poco::Int64>(outcome.id), peer, in.error);
     }
     return Reply{std::move(outcome.ack), true};
 }

@@ -205,7 +205,7 @@ std::size_t Router::routeBatch(std::size_t limit)
             .add();
         if (r.state == store::MessageState::Error) {
             logger().error("channel %s: message %Ld not routed: %s", record.channel,
-                           static_cast<long long>(record.id), r.error);
+                           static_cast<Poco::Int64>(record.id), r.error);
         }
     }
     store_.commitRouting(results, clock_.nowMicros());

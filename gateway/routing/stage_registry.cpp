@@ -1,7 +1,9 @@
 #include "gateway/routing/stage_registry.h"
 
 #include "gateway/routing/destinations.h"
+#include "gateway/routing/fhir_store_destination.h"
 #include "gateway/routing/filters.h"
+#include "gateway/routing/mapping_transform.h"
 
 namespace hl7gw::routing {
 
@@ -32,18 +34,27 @@ template <typename Map> auto make(const Map& map, core::ConfigReader& config, co
 
 const StageRegistry& StageRegistry::builtin()
 {
-    static const StageRegistry registry = [] {
-        StageRegistry r;
-        r.addFilter("message_type", makeMessageTypeFilter);
-        r.addFilter("sender", makeSenderFilter);
-        r.addFilter("path", makePathFilter);
-        r.addDestination("mllp", makeMllpDestination);
-        r.addDestination("http", makeHttpDestination);
-        r.addDestination("file", makeFileDestination);
-        // Transforms: the mapping engine registers "mapping" here (mapping issue).
-        return r;
-    }();
+    static const StageRegistry registry = builtin(StageEnvironment{});
     return registry;
+}
+
+StageRegistry StageRegistry::builtin(const StageEnvironment& environment)
+{
+    StageRegistry r;
+    r.addFilter("message_type", makeMessageTypeFilter);
+    r.addFilter("sender", makeSenderFilter);
+    r.addFilter("path", makePathFilter);
+    r.addTransform("mapping", [base = environment.baseDirectory,
+                               maps = environment.maps](core::ConfigReader& config) {
+        return makeMappingTransform(config, base, maps.get());
+    });
+    r.addDestination("mllp", makeMllpDestination);
+    r.addDestination("http", makeHttpDestination);
+    r.addDestination("file", makeFileDestination);
+    r.addDestination("fhir_store", [link = environment.fhirStore](core::ConfigReader& config) {
+        return makeFhirStoreDestination(config, link);
+    });
+    return r;
 }
 
 void StageRegistry::addFilter(const std::string& type, FilterFactory factory)

@@ -59,10 +59,12 @@ const char* const MarkFailed =
     "next_attempt_at = $4, lease_owner = '', lease_until = 0 "
     "WHERE id = $5 AND direction = 1 AND state = 5";
 
+// $1 is cast: PostgreSQL would otherwise take its type from the CASE's other branch (the
+// literal 0, an integer) and refuse a real time in microseconds as out of range.
 const char* const Replay =
     "UPDATE messages SET state = CASE WHEN direction = 0 THEN 0 ELSE 5 END, attempts = 0, "
-    "next_attempt_at = CASE WHEN direction = 0 THEN 0 ELSE $1 END, lease_owner = '', "
-    "lease_until = 0, updated_at = $1 WHERE id = $2";
+    "next_attempt_at = CASE WHEN direction = 0 THEN 0 ELSE CAST($1 AS {INT}) END, "
+    "lease_owner = '', lease_until = 0, updated_at = CAST($1 AS {INT}) WHERE id = $2";
 
 static_assert(PruneBatchRows == 1000, "Prunable's LIMIT is PruneBatchRows");
 static_assert(AckDictionaryLimit == 512, "FindOriginal reads substr(raw, 1, AckDictionaryLimit)");

@@ -500,6 +500,23 @@ BOOST_DATA_TEST_CASE(replay_puts_messages_and_entries_back, Backends, backend)
     BOOST_TEST(!s->replay(out + 1000, 4'000'003));
 }
 
+BOOST_DATA_TEST_CASE(replay_takes_a_real_time, Backends, backend)
+{
+    // Microseconds since 1970 do not fit 32 bits: PostgreSQL once typed the parameter from
+    // the CASE's integer literal and refused every replay outside the tests' small clocks.
+    TestDatabase db(backend);
+    auto s = db.open();
+    const store::Micros now = 1'796'175'486'307'829;
+    const store::MessageId m = receiveRouted(*s, "RP-2", {entry("lis", "A", "r1")});
+    const store::MessageId out = s->deliveriesOf(m).at(0).id;
+    BOOST_TEST(s->replay(out, now));
+    BOOST_TEST(s->find(out)->nextAttemptAt == now);
+    BOOST_TEST(s->find(out)->updatedAt == now);
+    BOOST_TEST(s->replay(m, now + 1));
+    BOOST_TEST(s->find(m)->state == MessageState::Received);
+    BOOST_TEST(s->find(m)->updatedAt == now + 1);
+}
+
 BOOST_DATA_TEST_CASE(list_and_count_filter_and_sort_newest_first, Backends, backend)
 {
     TestDatabase db(backend);

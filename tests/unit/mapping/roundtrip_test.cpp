@@ -1,0 +1,80 @@
+// FHIR -> v2 -> FHIR with the shipped maps: every FHIR input in mappings/tests/ goes out as v2
+// (its dialect's outbound map) and comes back (the inbound map of the same dialect); the facts
+// of tests/data/mappings/roundtrip_selection.txt must survive.
+
+#include "golden_facts.h"
+
+#include "gateway/fhir/model/json_io.h"
+#include "gateway/hl7v2/er7_parser.h"
+#include "gateway/mapping/fhir_to_v2.h"
+#include "gateway/mapping/v2_to_fhir.h"
+#include "tests/unit/test_support.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+
+namespace hl7gw::test {
+
+BOOST_AUTO_TEST_SUITE(RoundTrip)
+
+BOOST_AUTO_TEST_CASE(fhir_to_v2_to_fhir_keeps_the_facts)
+{
+    const std::filesystem::path project = dataDir().parent_path().parent_path();
+    auto maps = mapping::MapSet::load((project / "mappings").string());
+    auto dialects = mapping::Dialect::loadDirectory((project / "adapters").string());
+    FactSelection selection = FactSelection::load(dataDir() / "mappings" / "roundtrip_selection.txt");
+    std::size_t checked = 0;
+    for (const auto& path : filesUnder(project / "mappings" / "tests", {".json"})) {
+        std::string name = path.filename().string();
+        if (name.find(".expected.") != std::string::npos)
+            continue;
+        BOOST_TEST_CONTEXT(name)
+        {
+            const mapping::Dialect* dialect = &mapping::Dialect::standard();
+            std::filesystem::path dialectFile = std::filesystem::path(path).replace_extension(".dialect");
+            if (std::filesystem::exists(dialectFile)) {
+                std::string d = readFile(dialectFile);
+                d.erase(d.find_last_not_of(" \r\n") + 1);
+                BOOST_REQUIRE(dialects.count(d) == 1u);
+                dialect = &dialects.at(d);
+            }
+            rapidjson::Document input;
+            core::Issue issue;
+            BOOST_REQUIRE(fhir::parseJson(readFile(path), input, issue));
+            mapping::FhirToV2 out(maps, *dialect);
+            std::string er7;
+            core::IssueList issues;
+            BOOST_REQUIRE(out.map(input, er7, issues, {}));
+
+            const hl7v2::Charset* charset = hl7v2::Charset::fromAnyName(dialect->charset);
+            hl7v2::Er7Parser parser(hl7v2::ParseOptions{charset ? charset : &hl7v2::Charset::utf8()});
+            hl7v2::Message message;
+            core::IssueList parseIssues;
+            BOOST_REQUIRE(parser.parse(er7, message, parseIssues));
+            mapping::V2ToFhir back(maps, *dialect);
+            rapidjson::Document bundle;
+            core::IssueList backIssues;
+            BOOST_REQUIRE_MESSAGE(back.map(message, bundle, backIssues),
+                                  (backIssues.size() ? backIssues[0].text : std::string()));
+
+            std::vector<Fact> before = bundleFacts(input);
+            std::vector<Fact> after = bundleFacts(bundle);
+            std::vector<std::string> lost;
+            for (const Fact& fact : before)
+                if (selection.selects(fact.resourceType, fact.path) &&
+                    !std::binary_search(after.begin(), after.end(), fact))
+                    lost.push_back(toString(fact));
+            std::string text;
+            for (const std::string& l : lost)
+                text += "  " + l + "\n";
+            BOOST_CHECK_MESSAGE(lost.empty(), "lost in the round trip:\n" << text);
+            ++checked;
+        }
+    }
+    BOOST_TEST(checked >= 4u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace hl7gw::test
