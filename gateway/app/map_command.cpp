@@ -375,8 +375,13 @@ int runMappingTests(const MappingTestOptions& options, std::ostream& out, std::o
     if (!load(mappingsDir, adaptersDir, "", "", loaded, err))
         return 2;
     std::vector<fs::path> inputs;
-    if (fs::is_directory(options.directory, ec))
-        for (const auto& entry : fs::recursive_directory_iterator(options.directory))
+    // A mappings directory keeps its pairs in tests/ (its conceptmaps/ hold JSON that is not
+    // a pair); any other directory is searched as a whole.
+    fs::path searched = options.directory;
+    if (fs::is_directory(searched / "v2-to-fhir", ec) && fs::is_directory(searched / "tests", ec))
+        searched /= "tests";
+    if (fs::is_directory(searched, ec))
+        for (const auto& entry : fs::recursive_directory_iterator(searched))
             if (entry.is_regular_file() && isPairInput(entry.path(), options.update))
                 inputs.push_back(entry.path());
     std::sort(inputs.begin(), inputs.end());
