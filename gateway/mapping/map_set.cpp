@@ -113,6 +113,7 @@ class MapResolver {
                 if (!m || m.type->name() != "Identifier")
                     fail(s.position, "the key must be an Identifier element of " + map.resourceType);
                 map.key = s.name;
+                map.createOnly = s.text == "create";
             }
         resolveBody(map.body, context);
     }

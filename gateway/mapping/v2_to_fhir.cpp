@@ -183,9 +183,11 @@ class V2Run {
         entry.AddMember("fullUrl", str(url), alloc_);
         entry.AddMember("resource", resource, alloc_);
         Value request(rapidjson::kObjectType);
-        request.AddMember("method", rapidjson::StringRef(keyQuery.empty() ? "POST" : "PUT"), alloc_);
-        request.AddMember("url", str(keyQuery.empty() ? map.resourceType : map.resourceType + "?" + keyQuery),
-                          alloc_);
+        bool update = !keyQuery.empty() && !map.createOnly;
+        request.AddMember("method", rapidjson::StringRef(update ? "PUT" : "POST"), alloc_);
+        request.AddMember("url", str(update ? map.resourceType + "?" + keyQuery : map.resourceType), alloc_);
+        if (!keyQuery.empty() && map.createOnly)
+            request.AddMember("ifNoneExist", str(keyQuery), alloc_);
         entry.AddMember("request", request, alloc_);
         bundle_["entry"].PushBack(entry, alloc_);
         all_.push_back(url);

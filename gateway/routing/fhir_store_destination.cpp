@@ -104,7 +104,11 @@ class FhirStoreSender final : public Sender {
             return result;
         }
         const std::string text = outcomeText(response.body);
-        result.outcome = response.status >= 400 && response.status < 500
+        // 409 and 412 are another writer's change landing first (two Bundles naming the same
+        // doctor): the next attempt reads the new version and passes. Other 4xx are the
+        // content's fault, and retrying it unchanged cannot help.
+        const bool conflict = response.status == 409 || response.status == 412;
+        result.outcome = response.status >= 400 && response.status < 500 && !conflict
                              ? DeliveryResult::Outcome::Reject
                              : DeliveryResult::Outcome::Retry;
         result.error =

@@ -486,8 +486,10 @@ Statement parseStatement(LineCursor& in, const std::string* file)
         in.consumeKeyword("key");
         statement.kind = Statement::Kind::Key;
         statement.name = in.word("the key element (e.g. identifier)");
+        if (in.consumeKeyword("create"))
+            statement.text = "create";
         if (!in.atEnd())
-            in.fail("`key` takes one element name");
+            in.fail("`key` takes one element name and optionally `create`");
         return statement;
     }
     if (first == "resource") {

@@ -138,6 +138,9 @@ struct ResourceMap {
     std::string resourceType;
     const fhir::TypeDef* type = nullptr;
     std::string key; // "" when the resource is always created
+    /// `key ELEMENT create`: a conditional create (made when absent, never updated by a
+    /// message), for the doctors and places a message only names.
+    bool createOnly = false;
     std::vector<Statement> body;
     SourcePosition position;
 };

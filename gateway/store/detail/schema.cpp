@@ -107,6 +107,13 @@ const char* const SchemaV2[] = {
     "CREATE INDEX fhir_versions_type ON fhir_versions (type, seq)",
 };
 
+// Version 3: the queue in id order with what a claim tests, so that finding the first due
+// heads reads the index only, however many order keys are waiting (one per patient).
+const char* const SchemaV3[] = {
+    "CREATE INDEX messages_due ON messages (destination, id, order_key, next_attempt_at, "
+    "lease_until) WHERE state = 5",
+};
+
 // Any constant works; it only has to be the same on every node.
 constexpr const char* SchemaLockKey = "7261836120541541";
 
@@ -168,6 +175,12 @@ void ensureSchema(Poco::Data::Session& session, Backend backend)
                 execute(session, adaptSql(backend, ddl));
             }
             execute(session, "INSERT INTO schema_version (version) VALUES (2)");
+        }
+        if (version < 3) {
+            for (const char* ddl : SchemaV3) {
+                execute(session, adaptSql(backend, ddl));
+            }
+            execute(session, "INSERT INTO schema_version (version) VALUES (3)");
         }
         execute(session, "COMMIT");
     } catch (...) {

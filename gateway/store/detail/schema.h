@@ -9,7 +9,7 @@
 namespace hl7gw::store::detail {
 
 /// The schema version this code reads and writes (table schema_version).
-constexpr int SchemaVersion = 2;
+constexpr int SchemaVersion = 3;
 
 /// Turns our SQL, written once for both backends, into the backend's: {BLOB} is BLOB or
 /// BYTEA, {EMPTY_BLOB} the empty byte string, {SKIP_LOCKED} " FOR UPDATE SKIP LOCKED" on

@@ -34,16 +34,20 @@ const char* const InsertEntry =
     "COALESCE($5, {EMPTY_BLOB}), CASE WHEN p.raw = COALESCE($6, {EMPTY_BLOB}) THEN NULL "
     "ELSE COALESCE($6, {EMPTY_BLOB}) END FROM messages p WHERE p.id = $7";
 
-// The head of each order key is its oldest Queued entry (MIN(id) per key, from the partial
-// index messages_queue); a head is claimable when due and not leased. On PostgreSQL, SKIP
-// LOCKED passes over heads another node is claiming right now, and the state and lease
-// conditions are re-checked on rows changed since the snapshot, so two nodes never take the
-// same entry and a key's next entry waits until its head is Delivered or Dead.
+// The head of each order key is its oldest Queued entry (no Queued entry of the same key
+// before it); a head is claimable when due and not leased. The queue is walked in id order
+// (index messages_due) and each candidate's headship is one probe of messages_queue, so a
+// claim reads about LIMIT entries however many keys wait, instead of grouping every queued
+// entry per key first. On PostgreSQL, SKIP LOCKED passes over heads another node is claiming
+// right now, and the state and lease conditions are re-checked on rows changed since the
+// snapshot, so two nodes never take the same entry and a key's next entry waits until its
+// head is Delivered or Dead.
 const char* const Claim =
     "UPDATE messages SET lease_owner = $1, lease_until = $2 WHERE id IN ("
-    "SELECT m.id FROM messages m WHERE m.id IN (SELECT MIN(q.id) FROM messages q "
-    "WHERE q.destination = $3 AND q.state = 5 GROUP BY q.order_key) "
-    "AND m.state = 5 AND m.next_attempt_at <= $4 AND m.lease_until <= $4 "
+    "SELECT m.id FROM messages m WHERE m.destination = $3 AND m.state = 5 "
+    "AND m.next_attempt_at <= $4 AND m.lease_until <= $4 "
+    "AND NOT EXISTS (SELECT 1 FROM messages q WHERE q.destination = m.destination "
+    "AND q.state = 5 AND q.order_key = m.order_key AND q.id < m.id) "
     "ORDER BY m.id LIMIT $5{SKIP_LOCKED}) "
     "RETURNING id, parent_id, destination, order_key, attempts, "
     "COALESCE(raw, (SELECT p.raw FROM messages p WHERE p.id = messages.parent_id))";
