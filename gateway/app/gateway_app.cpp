@@ -67,16 +67,18 @@ void GatewayApp::defineOptions(Poco::Util::OptionSet& options)
         Option("ca", "", "send: verify the server against this CA file").argument("FILE"));
     options.addOption(Option("cert", "", "send: client certificate (PEM)").argument("FILE"));
     options.addOption(Option("key", "", "send: client key (PEM)").argument("FILE"));
-    options.addOption(Option("mapping", "",
-                             "map: a message map name or a .map file (default: by message type)")
-                          .argument("NAME_OR_FILE"));
+    options.addOption(
+        Option("mapping", "", "map: a message map name or a .map file (default: by message type)")
+            .argument("NAME_OR_FILE"));
     options.addOption(Option("dialect", "", "map: the partner dialect (adapters/NAME/dialect.json)")
                           .argument("NAME"));
     options.addOption(Option("format", "", "map: json (default) or xml").argument("FORMAT"));
-    options.addOption(Option("mappings", "", "map, test: the mappings directory (default ./mappings)")
-                          .argument("DIR"));
-    options.addOption(Option("adapters", "", "map, test: the adapters directory (default ./adapters)")
-                          .argument("DIR"));
+    options.addOption(
+        Option("mappings", "", "map, test: the mappings directory (default ./mappings)")
+            .argument("DIR"));
+    options.addOption(
+        Option("adapters", "", "map, test: the adapters directory (default ./adapters)")
+            .argument("DIR"));
     options.addOption(Option("out", "", "map: write each result to a file in DIR").argument("DIR"));
     options.addOption(Option("update", "", "test: record the current output as the expected one"));
     options.addOption(Option("ack-timeout", "", "send: seconds to wait for each ACK (default 30)")

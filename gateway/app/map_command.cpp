@@ -4,9 +4,9 @@
 #include "gateway/app/message_reader.h"
 #include "gateway/fhir/model/json_io.h"
 #include "gateway/fhir/model/xml_codec.h"
+#include "gateway/mapping/detail/outbound_program.h"
 #include "gateway/mapping/fhir_to_v2.h"
 #include "gateway/mapping/mapping_error.h"
-#include "gateway/mapping/detail/outbound_program.h"
 #include "gateway/mapping/v2_to_fhir.h"
 
 #include <Poco/Path.h>
@@ -54,8 +54,8 @@ class ResultSink {
   public:
     ResultSink(std::ostream& out, std::string dir) : out_(out), dir_(std::move(dir)) {}
 
-    void write(const std::string& input, std::uint32_t number, bool several, const std::string& extension,
-               const std::string& text)
+    void write(const std::string& input, std::uint32_t number, bool several,
+               const std::string& extension, const std::string& text)
     {
         if (dir_.empty()) {
             out_ << text;
@@ -72,8 +72,8 @@ class ResultSink {
     std::string dir_;
 };
 
-bool mapFhirFile(const std::string& path, const std::string& text, FhirFormat format, const Loaded& loaded,
-                 ResultSink& sink, std::ostream& err)
+bool mapFhirFile(const std::string& path, const std::string& text, FhirFormat format,
+                 const Loaded& loaded, ResultSink& sink, std::ostream& err)
 {
     rapidjson::Document resource;
     core::IssueList issues;
@@ -107,7 +107,8 @@ bool load(const std::string& mappingsDir, const std::string& adaptersDir,
     try {
         std::vector<std::string> extra;
         std::string forcedName = mapping;
-        bool mappingIsFile = mapping.size() > 4 && mapping.compare(mapping.size() - 4, 4, ".map") == 0;
+        bool mappingIsFile =
+            mapping.size() > 4 && mapping.compare(mapping.size() - 4, 4, ".map") == 0;
         if (mappingIsFile)
             extra.push_back(mapping);
         out.maps = mapping::MapSet::load(mappingsDir, extra);
@@ -191,7 +192,8 @@ void diff(const rapidjson::Value& expected, const rapidjson::Value& actual, cons
         }
         for (const auto& m : actual.GetObject())
             if (!expected.HasMember(m.name))
-                out.push_back(at + "/" + m.name.GetString() + "\n  - (missing)\n  + " + shortText(m.value));
+                out.push_back(at + "/" + m.name.GetString() + "\n  - (missing)\n  + " +
+                              shortText(m.value));
         return;
     }
     if (expected.IsArray() && actual.IsArray()) {
@@ -208,7 +210,8 @@ void diff(const rapidjson::Value& expected, const rapidjson::Value& actual, cons
         return;
     }
     if (fhir::writeJson(expected) != fhir::writeJson(actual))
-        out.push_back((at.empty() ? "/" : at) + "\n  - " + shortText(expected) + "\n  + " + shortText(actual));
+        out.push_back((at.empty() ? "/" : at) + "\n  - " + shortText(expected) + "\n  + " +
+                      shortText(actual));
 }
 
 std::string readText(const std::string& path)
@@ -223,7 +226,8 @@ bool isPairInput(const fs::path& path, bool update)
 {
     std::string name = path.filename().string();
     auto ends = [&](const std::string& suffix) {
-        return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+        return name.size() > suffix.size() &&
+               name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
     if (ends(".expected.json") || ends(".expected.hl7"))
         return false;
@@ -261,7 +265,8 @@ bool testOutbound(const fs::path& input, const MappingTestOptions& options, cons
     core::Issue parseIssue;
     std::string er7;
     if (!fhir::parseJson(readText(input.string()), resource, parseIssue)) {
-        problems.push_back(input.string() + ": " + parseIssue.location.toString() + ": " + parseIssue.text);
+        problems.push_back(input.string() + ": " + parseIssue.location.toString() + ": " +
+                           parseIssue.text);
     } else {
         mapping::FhirToV2 engine(loaded.maps, dialect);
         core::IssueList issues;
@@ -300,8 +305,10 @@ bool testOutbound(const fs::path& input, const MappingTestOptions& options, cons
 int runMap(const MapCommandOptions& options, std::ostream& out, std::ostream& err)
 {
     Loaded loaded;
-    std::string mappingsDir = options.mappingsDir.empty() ? defaultDirectory("mappings") : options.mappingsDir;
-    std::string adaptersDir = options.adaptersDir.empty() ? defaultDirectory("adapters") : options.adaptersDir;
+    std::string mappingsDir =
+        options.mappingsDir.empty() ? defaultDirectory("mappings") : options.mappingsDir;
+    std::string adaptersDir =
+        options.adaptersDir.empty() ? defaultDirectory("adapters") : options.adaptersDir;
     if (!load(mappingsDir, adaptersDir, options.mapping, options.dialect, loaded, err))
         return 2;
     if (options.format != "json" && options.format != "xml") {
@@ -356,7 +363,8 @@ int runMap(const MapCommandOptions& options, std::ostream& out, std::ostream& er
             }
             sink.write(context.file, context.number, several(context), ".xml", xml + "\n");
         } else {
-            sink.write(context.file, context.number, several(context), ".json", fhir::writeJson(bundle, true) + "\n");
+            sink.write(context.file, context.number, several(context), ".json",
+                       fhir::writeJson(bundle, true) + "\n");
         }
     });
     return failed == 0 && fhirFailed == 0 && totals.errors == 0 && totals.messages > 0 ? 0 : 1;
@@ -370,7 +378,8 @@ int runMappingTests(const MappingTestOptions& options, std::ostream& out, std::o
         mappingsDir = fs::is_directory(fs::path(options.directory) / "v2-to-fhir", ec)
                           ? options.directory
                           : defaultDirectory("mappings");
-    std::string adaptersDir = options.adaptersDir.empty() ? defaultDirectory("adapters") : options.adaptersDir;
+    std::string adaptersDir =
+        options.adaptersDir.empty() ? defaultDirectory("adapters") : options.adaptersDir;
     Loaded loaded;
     if (!load(mappingsDir, adaptersDir, "", "", loaded, err))
         return 2;
@@ -431,17 +440,21 @@ int runMappingTests(const MappingTestOptions& options, std::ostream& out, std::o
             rapidjson::Value copy(bundle, actual.GetAllocator());
             actual.PushBack(copy, actual.GetAllocator());
         });
-        const rapidjson::Value& produced = actual.Size() == 1 ? actual[0] : static_cast<const rapidjson::Value&>(actual);
-        std::string name = fs::relative(input, options.directory, ec).replace_extension("").string();
+        const rapidjson::Value& produced =
+            actual.Size() == 1 ? actual[0] : static_cast<const rapidjson::Value&>(actual);
+        std::string name =
+            fs::relative(input, options.directory, ec).replace_extension("").string();
         if (options.update && problems.empty()) {
-            std::ofstream(expectedPath, std::ios::binary) << fhir::writeJson(produced, true) << '\n';
+            std::ofstream(expectedPath, std::ios::binary)
+                << fhir::writeJson(produced, true) << '\n';
             out << "recorded " << name << '\n';
             continue;
         }
         rapidjson::Document expected;
         core::Issue parseIssue;
         if (!fhir::parseJson(readText(expectedPath.string()), expected, parseIssue)) {
-            problems.push_back(expectedPath.string() + ": " + parseIssue.location.toString() + ": " + parseIssue.text);
+            problems.push_back(expectedPath.string() + ": " + parseIssue.location.toString() +
+                               ": " + parseIssue.text);
         }
         std::vector<std::string> differences;
         if (problems.empty())

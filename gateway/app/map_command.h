@@ -10,11 +10,11 @@ namespace hl7gw::app {
 
 struct MapCommandOptions {
     std::vector<std::string> inputs;
-    std::string mapping;     // a message map name or a .map file; "" = by message type
-    std::string dialect;     // a dialect name from the adapters directory; "" = the standard one
-    std::string format = "json"; // json | xml
-    std::string mappingsDir; // "" = ./mappings, else next to the binary
-    std::string adaptersDir; // "" = ./adapters, else next to the binary
+    std::string mapping; // a message map name or a .map file; "" = by message type
+    std::string dialect; // a dialect name from the adapters directory; "" = the standard one
+    std::string format = "json";                    // json | xml
+    std::string mappingsDir;                        // "" = ./mappings, else next to the binary
+    std::string adaptersDir;                        // "" = ./adapters, else next to the binary
     const hl7v2::Charset* defaultCharset = nullptr; // nullptr = the dialect's
     /// Write each result to DIR/STEM.json (STEM-N.json for the N-th message of a file, N > 1;
     /// .xml, .hl7 for those outputs) instead of standard output.
@@ -32,7 +32,7 @@ struct MappingTestOptions {
     std::string directory;   // where the recorded pairs are (searched recursively)
     std::string mappingsDir; // as for runMap; default: `directory` when it holds v2-to-fhir/
     std::string adaptersDir;
-    bool update = false;     // rewrite the expected files from the current output
+    bool update = false; // rewrite the expected files from the current output
 };
 
 /// `hl7gw test mappings/`: for every `NAME.hl7` with a `NAME.expected.json` beside it (and an

@@ -6,17 +6,7 @@
 
 namespace hl7gw::core {
 
-namespace {
-
-std::string join(const std::string& path, std::string_view key)
-{
-    if (path.empty()) {
-        return std::string(key);
-    }
-    return path + '.' + std::string(key);
-}
-
-const char* typeName(const rapidjson::Value& v)
+const char* jsonTypeName(const rapidjson::Value& v)
 {
     if (v.IsNull()) {
         return "null";
@@ -34,6 +24,16 @@ const char* typeName(const rapidjson::Value& v)
         return "an array";
     }
     return "an object";
+}
+
+namespace {
+
+std::string join(const std::string& path, std::string_view key)
+{
+    if (path.empty()) {
+        return std::string(key);
+    }
+    return path + '.' + std::string(key);
 }
 
 bool isIndex(std::string_view part)
@@ -56,7 +56,7 @@ ConfigReader::ConfigReader(const rapidjson::Value& value, std::string where, std
 {
     if (!value_.IsObject()) {
         throw ConfigError(where_ + ": " + (path_.empty() ? std::string("(top level)") : path_) +
-                          ": expected an object, found " + typeName(value_));
+                          ": expected an object, found " + jsonTypeName(value_));
     }
 }
 
@@ -94,7 +94,7 @@ std::string ConfigReader::string(std::string_view key, std::string fallback)
         return fallback;
     }
     if (!v->IsString()) {
-        fail(key, std::string("expected a string, found ") + typeName(*v));
+        fail(key, std::string("expected a string, found ") + jsonTypeName(*v));
     }
     return std::string(v->GetString(), v->GetStringLength());
 }
@@ -119,7 +119,7 @@ std::int64_t ConfigReader::integer(std::string_view key, std::int64_t fallback, 
         return fallback;
     }
     if (!v->IsInt64()) {
-        fail(key, std::string("expected an integer, found ") + typeName(*v));
+        fail(key, std::string("expected an integer, found ") + jsonTypeName(*v));
     }
     const std::int64_t n = v->GetInt64();
     if (n < min || n > max) {
@@ -136,7 +136,7 @@ bool ConfigReader::boolean(std::string_view key, bool fallback)
         return fallback;
     }
     if (!v->IsBool()) {
-        fail(key, std::string("expected true or false, found ") + typeName(*v));
+        fail(key, std::string("expected true or false, found ") + jsonTypeName(*v));
     }
     return v->GetBool();
 }
@@ -149,13 +149,13 @@ std::vector<std::string> ConfigReader::strings(std::string_view key)
         return out;
     }
     if (!v->IsArray()) {
-        fail(key, std::string("expected an array of strings, found ") + typeName(*v));
+        fail(key, std::string("expected an array of strings, found ") + jsonTypeName(*v));
     }
     for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
         const rapidjson::Value& e = (*v)[i];
         if (!e.IsString()) {
             fail(std::string(key) + '.' + std::to_string(i),
-                 std::string("expected a string, found ") + typeName(e));
+                 std::string("expected a string, found ") + jsonTypeName(e));
         }
         out.emplace_back(e.GetString(), e.GetStringLength());
     }
@@ -175,7 +175,7 @@ const rapidjson::Value* ConfigReader::array(std::string_view key)
 {
     const rapidjson::Value* v = member(key);
     if (v != nullptr && !v->IsArray()) {
-        fail(key, std::string("expected an array, found ") + typeName(*v));
+        fail(key, std::string("expected an array, found ") + jsonTypeName(*v));
     }
     return v;
 }

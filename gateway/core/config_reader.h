@@ -13,6 +13,10 @@
 
 namespace hl7gw::core {
 
+/// "a string", "an array" ...: a JSON value's kind, for messages like "expected an integer,
+/// found a string".
+const char* jsonTypeName(const rapidjson::Value& value);
+
 /// Reads one JSON object of a configuration file, checking types and rejecting unknown
 /// keys, so that a typo never falls back to a default silently (STYLE.md §5). Every error
 /// is a ConfigError whose text starts with `where` ("conf/gateway.json") and the dotted path

@@ -1,5 +1,7 @@
 #include "gateway/mapping/code_tables.h"
 
+#include "gateway/mapping/detail/data_files.h"
+
 #include "gateway/mapping/mapping_error.h"
 
 #include <rapidjson/document.h>
@@ -12,8 +14,6 @@
 
 namespace hl7gw::mapping {
 namespace {
-
-constexpr std::string_view Utf8Bom = "\xEF\xBB\xBF";
 
 std::string asciiLower(std::string_view text)
 {
@@ -33,14 +33,6 @@ std::string_view trimmed(std::string_view text)
         return {};
     }
     return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
-}
-
-std::string_view withoutBom(std::string_view text)
-{
-    if (text.substr(0, Utf8Bom.size()) == Utf8Bom) {
-        text.remove_prefix(Utf8Bom.size());
-    }
-    return text;
 }
 
 /// Columns count characters, not bytes, so they match what an editor shows for Chinese text.
@@ -67,15 +59,6 @@ bool isTableName(std::string_view name)
     });
 }
 
-std::string readWholeFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw MappingLoadError(path, 0, 0, "cannot read the file");
-    }
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 std::string extensionOf(const std::string& path)
 {
     return asciiLower(std::filesystem::path(path).extension().string());
@@ -98,17 +81,6 @@ std::vector<std::string> filesWithExtension(const std::filesystem::path& dir,
     }
     std::sort(files.begin(), files.end());
     return files;
-}
-
-/// The line and column of a byte offset RapidJSON reports.
-void positionOf(std::string_view text, std::size_t offset, unsigned& line, unsigned& column)
-{
-    offset = std::min(offset, text.size());
-    const std::string_view before = text.substr(0, offset);
-    line = 1 + static_cast<unsigned>(std::count(before.begin(), before.end(), '\n'));
-    const std::size_t lineStart = before.rfind('\n');
-    const std::size_t start = lineStart == std::string_view::npos ? 0 : lineStart + 1;
-    column = columnOf(text.substr(start), offset - start);
 }
 
 } // namespace
@@ -498,24 +470,15 @@ void CodeTables::loadFile(const std::string& path)
 {
     const std::string extension = extensionOf(path);
     if (extension == ".tsv") {
-        addTsv(readWholeFile(path), path, std::filesystem::path(path).stem().string());
+        addTsv(detail::readDataFile(path), path, std::filesystem::path(path).stem().string());
         return;
     }
     if (extension != ".json") {
         throw MappingLoadError(path, 0, 0, "a code table file ends in .tsv or .json");
     }
-    const std::string content = readWholeFile(path);
-    const std::string_view text = withoutBom(content);
+    const std::string content = detail::readDataFile(path);
     rapidjson::Document document;
-    document.Parse(text.data(), text.size());
-    if (document.HasParseError()) {
-        unsigned line = 0;
-        unsigned column = 0;
-        positionOf(text, document.GetErrorOffset(), line, column);
-        throw MappingLoadError(path, line, column,
-                               std::string("malformed JSON: ") +
-                                   rapidjson::GetParseError_En(document.GetParseError()));
-    }
+    detail::parseJsonText(detail::withoutBom(content), path, false, document);
     ConceptMapReader reader(path);
     reader.read(document);
     auto table = std::make_shared<CodeTable>();
@@ -535,7 +498,7 @@ void CodeTables::addTsv(std::string_view text, const std::string& origin,
 {
     auto table = std::make_shared<CodeTable>();
     TsvReader reader(origin);
-    text = withoutBom(text);
+    text = detail::withoutBom(text);
     unsigned number = 1;
     std::size_t start = 0;
     while (start <= text.size()) {

@@ -18,7 +18,7 @@ struct MappedCode {
 /// A named code table: source code -> target code. Built from a TSV file or a ConceptMap.
 /// Immutable after loading; thread-safe.
 class CodeTable {
-public:
+  public:
     const std::string& name() const { return name_; }
     /// The target code system (`# system:` / ConceptMap group.target), may be empty.
     const std::string& targetSystem() const { return targetSystem_; }
@@ -36,11 +36,11 @@ public:
     bool hasDefault() const { return hasDefault_; }
     std::size_t size() const { return rows_.size(); }
 
-private:
+  private:
     friend class CodeTables;
     std::string name_, targetSystem_, sourceSystem_, origin_;
-    std::vector<std::pair<std::string, MappedCode>> rows_; // in file order
-    std::map<std::string, std::size_t, std::less<>> index_; // exact code -> row
+    std::vector<std::pair<std::string, MappedCode>> rows_;   // in file order
+    std::map<std::string, std::size_t, std::less<>> index_;  // exact code -> row
     std::map<std::string, std::size_t, std::less<>> folded_; // ASCII-lowercased code -> row
     MappedCode default_;
     bool hasDefault_ = false;
@@ -62,7 +62,7 @@ private:
 /// Load errors throw MappingLoadError with `file:line[:column]: what` (line 0 when a JSON
 /// position is not known: the JSON offset is turned into a line where RapidJSON gives one).
 class CodeTables {
-public:
+  public:
     /// Loads `DIR/tables/*.tsv` and `DIR/conceptmaps/*.json` (either may be missing). Two
     /// tables with the same name are an error naming both files.
     static CodeTables loadDirectory(const std::string& mappingsDir);
@@ -74,7 +74,7 @@ public:
     const CodeTable* find(std::string_view name) const;
     std::vector<std::string> names() const;
 
-private:
+  private:
     void add(std::shared_ptr<CodeTable> table);
     std::map<std::string, std::shared_ptr<const CodeTable>, std::less<>> tables_;
 };

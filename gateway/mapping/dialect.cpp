@@ -1,5 +1,8 @@
 #include "gateway/mapping/dialect.h"
 
+#include "gateway/core/config_reader.h"
+#include "gateway/mapping/detail/data_files.h"
+
 #include "gateway/hl7v2/charset.h"
 #include "gateway/mapping/mapping_error.h"
 #include "gateway/mapping/value_conversions.h"
@@ -19,8 +22,6 @@ namespace {
 // Comments let a dialect explain its quirks next to the setting; trailing commas match
 // conf/gateway.json (core::parseConfigText).
 constexpr unsigned ParseFlags = rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag;
-
-constexpr std::string_view Utf8Bom = "\xEF\xBB\xBF";
 
 /// RFC 6901: `~` and `/` in a key are escaped in a JSON pointer.
 std::string pointerKey(std::string_view key)
@@ -109,23 +110,6 @@ class PositionRecorder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, 
     std::map<std::string, unsigned>& lines_;
     std::vector<Frame> frames_;
 };
-
-const char* typeName(const rapidjson::Value& v)
-{
-    if (v.IsNull()) {
-        return "null";
-    }
-    if (v.IsBool()) {
-        return "a boolean";
-    }
-    if (v.IsNumber()) {
-        return "a number";
-    }
-    if (v.IsString()) {
-        return "a string";
-    }
-    return v.IsArray() ? "an array" : "an object";
-}
 
 bool isVersionText(std::string_view text)
 {
@@ -231,7 +215,7 @@ class DialectReader {
 std::string DialectReader::string(const rapidjson::Value& v, const std::string& pointer) const
 {
     if (!v.IsString()) {
-        fail(pointer, std::string("expected a string, found ") + typeName(v));
+        fail(pointer, std::string("expected a string, found ") + core::jsonTypeName(v));
     }
     return std::string(v.GetString(), v.GetStringLength());
 }
@@ -269,7 +253,7 @@ void DialectReader::readStringMap(const rapidjson::Value& v, const std::string& 
                                   std::map<std::string, std::string, std::less<>>& out) const
 {
     if (!v.IsObject()) {
-        fail(pointer, std::string("expected an object of strings, found ") + typeName(v));
+        fail(pointer, std::string("expected an object of strings, found ") + core::jsonTypeName(v));
     }
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
         const std::string key(it->name.GetString(), it->name.GetStringLength());
@@ -330,7 +314,7 @@ void DialectReader::readMember(std::string_view key, const rapidjson::Value& v, 
 void DialectReader::read(const rapidjson::Value& root, Dialect& out) const
 {
     if (!root.IsObject()) {
-        fail("", std::string("expected an object, found ") + typeName(root));
+        fail("", std::string("expected an object, found ") + core::jsonTypeName(root));
     }
     std::map<std::string, bool, std::less<>> seen;
     for (auto it = root.MemberBegin(); it != root.MemberEnd(); ++it) {
@@ -342,30 +326,6 @@ void DialectReader::read(const rapidjson::Value& root, Dialect& out) const
     }
     if (out.name.empty()) {
         fail("/name", "missing: every dialect has a name");
-    }
-}
-
-std::string readWholeFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw MappingLoadError(path, 0, 0, "cannot read the file");
-    }
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-/// Line and character column of a byte offset RapidJSON reports.
-void positionOf(std::string_view text, std::size_t offset, unsigned& line, unsigned& column)
-{
-    line = 1;
-    column = 1;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            column = 1;
-        } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-            ++column;
-        }
     }
 }
 
@@ -411,21 +371,10 @@ const Dialect& Dialect::standard()
 
 Dialect Dialect::loadFile(const std::string& path)
 {
-    const std::string content = readWholeFile(path);
-    std::string_view text = content;
-    if (text.substr(0, Utf8Bom.size()) == Utf8Bom) {
-        text.remove_prefix(Utf8Bom.size());
-    }
+    const std::string content = detail::readDataFile(path);
+    const std::string_view text = detail::withoutBom(content);
     rapidjson::Document document;
-    document.Parse<ParseFlags>(text.data(), text.size());
-    if (document.HasParseError()) {
-        unsigned line = 0;
-        unsigned column = 0;
-        positionOf(text, document.GetErrorOffset(), line, column);
-        throw MappingLoadError(path, line, column,
-                               std::string("malformed JSON: ") +
-                                   rapidjson::GetParseError_En(document.GetParseError()));
-    }
+    detail::parseJsonText(text, path, true, document);
     std::map<std::string, unsigned> lines;
     {
         const std::string terminated(text); // StringStream reads up to a NUL

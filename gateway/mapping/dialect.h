@@ -17,12 +17,13 @@ namespace hl7gw::mapping {
 ///   "charset": "GB18030",                 // for messages without MSH-18; default UNICODE UTF-8
 ///   "timezone": "+08:00",                 // default +08:00
 ///   "sex_coding": "hl7-0001" | "gb-t-2261.1",   // default hl7-0001
-///   "identifier_systems": { "HIS": "urn:oid:1.2.156.112604.1.2", "NNCHN": "urn:oid:2.16.156.10011.1.3" },
-///   "identifier_system_base": "urn:hl7gw:id:",  // for namespaces not in the table; default urn:hl7gw:id:
-///   "tables": { "sex": "sex-gbt2261" },   // map table name -> table used instead, for this dialect
-///   "maps": { "ADT^A01": "adt", "SIU": "siu" },  // message type (or type^event) -> message map
-///   "outbound": { "Appointment": "siu-out" },    // FHIR resourceType -> outbound map
-///   "version": "2.5.1"                    // v2 version written in MSH-12 outbound; default 2.5.1
+///   "identifier_systems": { "HIS": "urn:oid:1.2.156.112604.1.2", "NNCHN":
+///   "urn:oid:2.16.156.10011.1.3" }, "identifier_system_base": "urn:hl7gw:id:",  // for namespaces
+///   not in the table; default urn:hl7gw:id: "tables": { "sex": "sex-gbt2261" },   // map table
+///   name -> table used instead, for this dialect "maps": { "ADT^A01": "adt", "SIU": "siu" },  //
+///   message type (or type^event) -> message map "outbound": { "Appointment": "siu-out" },    //
+///   FHIR resourceType -> outbound map "version": "2.5.1"                    // v2 version written
+///   in MSH-12 outbound; default 2.5.1
 /// }
 /// ```
 /// Unknown keys and wrong types are MappingLoadError naming file, line and the JSON pointer.

@@ -101,7 +101,8 @@ class OutRun {
         auto id = resource.FindMember("id");
         if (type != resource.MemberEnd() && type->value.IsString() && id != resource.MemberEnd() &&
             id->value.IsString())
-            byReference_[std::string(type->value.GetString()) + "/" + id->value.GetString()] = &resource;
+            byReference_[std::string(type->value.GetString()) + "/" + id->value.GetString()] =
+                &resource;
     }
 
     const Value* resolve(std::string_view reference)
@@ -113,7 +114,8 @@ class OutRun {
         std::size_t slash = reference.rfind('/');
         if (slash != std::string_view::npos && slash > 0) {
             std::size_t before = reference.rfind('/', slash - 1);
-            std::string_view tail = reference.substr(before == std::string_view::npos ? 0 : before + 1);
+            std::string_view tail =
+                reference.substr(before == std::string_view::npos ? 0 : before + 1);
             it = byReference_.find(std::string(tail));
             if (it != byReference_.end())
                 return it->second;
@@ -123,8 +125,8 @@ class OutRun {
 
     // ---- header ----
 
-    void writeHeader(const std::string& code, const std::string& event, const std::string& structure,
-                     const Value& focus, std::string& out)
+    void writeHeader(const std::string& code, const std::string& event,
+                     const std::string& structure, const Value& focus, std::string& out)
     {
         hl7v2::Delimiters delimiters;
         hl7v2::SegmentBuilder msh("MSH", delimiters, *charset_);
@@ -166,8 +168,9 @@ class OutRun {
         if (meta == resource.MemberEnd() || !meta->value.IsObject())
             return {};
         auto updated = meta->value.FindMember("lastUpdated");
-        return updated != meta->value.MemberEnd() && updated->value.IsString() ? updated->value.GetString()
-                                                                              : std::string();
+        return updated != meta->value.MemberEnd() && updated->value.IsString()
+                   ? updated->value.GetString()
+                   : std::string();
     }
 
     /// Deterministic: the same resource version and event always give the same MSH-10, so a
@@ -199,8 +202,9 @@ class OutRun {
             hl7v2::SegmentBuilder builder(s.segment, hl7v2::Delimiters{}, *charset_);
             bool any = false;
             for (const OutStatement& field : s.body)
-                any = writeField(field, *context, builder, Position{field.field, 1, field.component,
-                                                                    field.subcomponent}) || any;
+                any = writeField(field, *context, builder,
+                                 Position{field.field, 1, field.component, field.subcomponent}) ||
+                      any;
             if (!any)
                 continue;
             core::IssueList issues;
@@ -327,7 +331,8 @@ class OutRun {
                     if (m == nullptr) {
                         if (f.kind == Function::Kind::Lookup)
                             continue;
-                        fail(s, "the code is not in table `" + table->name() + "` (" + table->origin() + ")");
+                        fail(s, "the code is not in table `" + table->name() + "` (" +
+                                    table->origin() + ")");
                     }
                     std::size_t star = m->code.find('*');
                     mapped.push_back(star == std::string::npos
@@ -371,7 +376,8 @@ class OutRun {
                 break;
             case Function::Kind::Required:
                 if (values.empty() && texts.empty())
-                    fail(s, "`" + s.source.spelling + "` is required by the mapping and has no value");
+                    fail(s,
+                         "`" + s.source.spelling + "` is required by the mapping and has no value");
                 break;
             default:
                 break;
@@ -388,7 +394,8 @@ class OutRun {
                 return ns;
         if (uri.rfind("urn:oid:", 0) == 0)
             return {}; // no namespace id: the OID goes to the universal id (`| oid`)
-        if (!dialect_.identifierSystemBase.empty() && uri.rfind(dialect_.identifierSystemBase, 0) == 0)
+        if (!dialect_.identifierSystemBase.empty() &&
+            uri.rfind(dialect_.identifierSystemBase, 0) == 0)
             return uri.substr(dialect_.identifierSystemBase.size());
         return uri;
     }
@@ -544,8 +551,9 @@ class OutRun {
     {
         core::Location location;
         location.path = s.source.spelling;
-        std::string where = s.position.file ? *s.position.file + ":" + std::to_string(s.position.line)
-                                            : std::string("mapping");
+        std::string where = s.position.file
+                                ? *s.position.file + ":" + std::to_string(s.position.line)
+                                : std::string("mapping");
         issues_.add(core::Severity::Error, "processing", location,
                     where + " (" + s.targetSpelling + "): " + text);
         throw Aborted{};

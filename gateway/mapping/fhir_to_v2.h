@@ -29,7 +29,7 @@ class FhirToV2 {
 
     struct Options {
         const detail::OutboundMap* forced = nullptr; // else by the focus's resourceType
-        Resolver resolver;                          // beyond the input Bundle
+        Resolver resolver;                           // beyond the input Bundle
         /// MSH-7 when the resource has no meta.lastUpdated (FHIR instant); "" = now.
         std::string now;
     };

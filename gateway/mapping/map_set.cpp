@@ -111,7 +111,8 @@ class MapResolver {
             if (s.kind == Statement::Kind::Key) {
                 fhir::ElementMatch m = map.type->find(s.name);
                 if (!m || m.type->name() != "Identifier")
-                    fail(s.position, "the key must be an Identifier element of " + map.resourceType);
+                    fail(s.position,
+                         "the key must be an Identifier element of " + map.resourceType);
                 map.key = s.name;
                 map.createOnly = s.text == "create";
             }
@@ -188,8 +189,8 @@ class MapResolver {
             if (s.source.kind != Source::Kind::None) {
                 resolveSource(s.source, context, s.position);
                 inner.v2Type = s.source.v2Type;
-                inner.hasCurrent = s.source.kind == Source::Kind::V2Path ? s.source.field != 0
-                                                                         : true;
+                inner.hasCurrent =
+                    s.source.kind == Source::Kind::V2Path ? s.source.field != 0 : true;
                 if (s.source.kind == Source::Kind::V2Path && s.source.field == 0)
                     inner.hasCurrent = context.hasCurrent, inner.v2Type = context.v2Type;
             } else {
@@ -231,12 +232,13 @@ class MapResolver {
                                      " is a primitive and has no `" + name + "`");
             fhir::ElementMatch m = type->find(name);
             if (!m && type->element(name + "[x]") != nullptr)
-                fail(s.position, "`" + name + "` is a choice: name the type (e.g. " + name + "String)");
+                fail(s.position,
+                     "`" + name + "` is a choice: name the type (e.g. " + name + "String)");
             if (!m)
                 fail(s.position, std::string(type->name()) + " has no element `" + name + "`");
             if (m.element->isChoice() && name == m.element->baseName)
-                fail(s.position, "`" + name + "` is a choice: name the type (e.g. " + name +
-                                     "String)");
+                fail(s.position,
+                     "`" + name + "` is a choice: name the type (e.g. " + name + "String)");
             out.name = name;
             out.type = m.type;
             out.many = m.element->many;
@@ -258,8 +260,8 @@ class MapResolver {
                 fail(at, "a type map cannot refer to resources (`" + source.spelling + "`)");
             return;
         case Source::Kind::Variable: {
-            static const char* known[] = {"event",   "message-type", "control-id", "mapping",
-                                          "timezone", "sender",      "version"};
+            static const char* known[] = {"event",    "message-type", "control-id", "mapping",
+                                          "timezone", "sender",       "version"};
             if (std::find_if(std::begin(known), std::end(known),
                              [&](const char* k) { return source.text == k; }) == std::end(known))
                 fail(at, "unknown variable `$" + source.text +
@@ -269,8 +271,9 @@ class MapResolver {
         }
         case Source::Kind::Relative: {
             if (!context.hasCurrent)
-                fail(at, "`" + source.spelling + "` reads the value in hand, and there is none here "
-                         "(use a v2 path such as PID-3, or a `for` block)");
+                fail(at, "`" + source.spelling +
+                             "` reads the value in hand, and there is none here "
+                             "(use a v2 path such as PID-3, or a `for` block)");
             std::string type = context.v2Type;
             if (source.component != 0)
                 type = componentType(type, source.component, at, source.spelling);
@@ -320,8 +323,8 @@ class MapResolver {
             case Function::Kind::Lookup:
                 f.table = set_.tables_.find(f.argument);
                 if (f.table == nullptr)
-                    fail(s.position, "no code table `" + f.argument +
-                                         "` (tables/*.tsv or conceptmaps/*.json)");
+                    fail(s.position,
+                         "no code table `" + f.argument + "` (tables/*.tsv or conceptmaps/*.json)");
                 v2Type.clear();
                 break;
             case Function::Kind::Resource:
@@ -373,14 +376,15 @@ class MapResolver {
             s.source.kind == Source::Kind::Binding || hasFunction(s, Function::Kind::Resource);
         if (makesReference) {
             if (name != "Reference")
-                fail(s.position, "`" + s.targetSpelling + "` is a " + std::string(name) +
-                                     ", not a Reference");
+                fail(s.position,
+                     "`" + s.targetSpelling + "` is a " + std::string(name) + ", not a Reference");
             s.materialize = Materialize::Reference;
             return;
         }
         if (name == "Reference")
             fail(s.position, "a Reference is made with @BINDING or `| resource(NAME)`");
-        bool coded = hasFunction(s, Function::Kind::Table) || hasFunction(s, Function::Kind::Lookup) ||
+        bool coded = hasFunction(s, Function::Kind::Table) ||
+                     hasFunction(s, Function::Kind::Lookup) ||
                      hasFunction(s, Function::Kind::Coding);
         if (target->isPrimitive()) {
             s.materialize = Materialize::Primitive;
@@ -431,13 +435,13 @@ class MapResolver {
             resolveCondition(*c.left, context, at);
         if (c.right)
             resolveCondition(*c.right, context, at);
-        if (c.kind != Condition::Kind::And && c.kind != Condition::Kind::Or && c.kind != Condition::Kind::Not)
+        if (c.kind != Condition::Kind::And && c.kind != Condition::Kind::Or &&
+            c.kind != Condition::Kind::Not)
             resolveSource(c.source, context, at);
     }
 
     MapSet& set_;
 };
-
 
 /// Checks and links outbound (FHIR -> v2) maps: FHIR paths against the R4 definitions, v2
 /// positions against the segment tables, writers by (FHIR type, v2 type).
@@ -473,7 +477,8 @@ class OutboundResolver {
                     fail(s.position, "one `message` line per outbound map");
                 hasMessage = true;
                 if (s.structure.empty())
-                    s.structure = hl7v2::StructureTable::builtin().structureFor(s.code, s.event, "");
+                    s.structure =
+                        hl7v2::StructureTable::builtin().structureFor(s.code, s.event, "");
                 break;
             }
             case detail::OutStatement::Kind::Event:
@@ -509,7 +514,8 @@ class OutboundResolver {
             std::string v2Type;
             if (def != nullptr) {
                 if (field.field > def->fields.size())
-                    fail(field.position, s.segment + " has " + std::to_string(def->fields.size()) + " fields");
+                    fail(field.position,
+                         s.segment + " has " + std::to_string(def->fields.size()) + " fields");
                 v2Type = def->fields[field.field - 1].dataType;
             }
             resolveField(field, contextType, v2Type, false);
@@ -525,10 +531,12 @@ class OutboundResolver {
         for (std::uint32_t n : {s.component, s.subcomponent}) {
             if (n == 0 || v2Type.empty())
                 continue;
-            const hl7v2::DataTypeDefinition* def = hl7v2::StructureTable::builtin().dataType(v2Type);
+            const hl7v2::DataTypeDefinition* def =
+                hl7v2::StructureTable::builtin().dataType(v2Type);
             if (def == nullptr || def->components.empty()) {
                 if (n != 1)
-                    fail(s.position, "`" + s.targetSpelling + "`: " + v2Type + " has no components");
+                    fail(s.position,
+                         "`" + s.targetSpelling + "`: " + v2Type + " has no components");
                 continue;
             }
             if (n > def->components.size())
@@ -575,8 +583,8 @@ class OutboundResolver {
         if (s.writer == nullptr)
             fail(s.position, "no writer from " + std::string(sourceType->name()) + " to " +
                                  (v2Type.empty() ? std::string("this position") : v2Type) +
-                                 " (add `outtype " + std::string(sourceType->name()) + " -> " + v2Type +
-                                 "`, or name a primitive element)");
+                                 " (add `outtype " + std::string(sourceType->name()) + " -> " +
+                                 v2Type + "`, or name a primitive element)");
         if (s.subcomponent != 0)
             fail(s.position, "a composite value cannot go into a sub-component");
     }
@@ -590,16 +598,18 @@ class OutboundResolver {
             static const char* known[] = {"event", "index", "id", "resource-type", "timezone"};
             if (std::find_if(std::begin(known), std::end(known),
                              [&](const char* k) { return source.text == k; }) == std::end(known))
-                fail(at, "unknown variable `$" + source.text + "` (known: $event, $index, $id, "
-                         "$resource-type, $timezone)");
+                fail(at, "unknown variable `$" + source.text +
+                             "` (known: $event, $index, $id, "
+                             "$resource-type, $timezone)");
             return nullptr;
         }
         source.type = resolvePath(source.steps, context, at, source.spelling);
         return source.type;
     }
 
-    const fhir::TypeDef* resolvePath(std::vector<detail::FhirStep>& steps, const fhir::TypeDef* type,
-                                     const SourcePosition& at, const std::string& spelling)
+    const fhir::TypeDef* resolvePath(std::vector<detail::FhirStep>& steps,
+                                     const fhir::TypeDef* type, const SourcePosition& at,
+                                     const std::string& spelling)
     {
         const fhir::Definitions& definitions = fhir::Definitions::r4();
         for (detail::FhirStep& step : steps) {
@@ -633,7 +643,8 @@ class OutboundResolver {
         return type;
     }
 
-    void resolveCondition(detail::OutCondition& c, const fhir::TypeDef* context, const SourcePosition& at)
+    void resolveCondition(detail::OutCondition& c, const fhir::TypeDef* context,
+                          const SourcePosition& at)
     {
         if (c.left)
             resolveCondition(*c.left, context, at);
@@ -695,7 +706,8 @@ void MapSet::resolve()
             for (const std::string& trigger : map.triggers) {
                 auto [it, added] = byTrigger_.emplace(trigger, &map);
                 if (!added)
-                    fail(map.position, trigger + " is already mapped by `" + it->second->name + "`");
+                    fail(map.position,
+                         trigger + " is already mapped by `" + it->second->name + "`");
             }
         }
     }
@@ -790,14 +802,17 @@ void MapSet::check(const Dialect& dialect) const
     for (const auto& [type, name] : dialect.maps)
         if (messageMap(name) == nullptr)
             throw MappingLoadError(dialect.origin, 0, 0,
-                                   "/maps/" + type + ": no message map `" + name + "` in mappings/v2-to-fhir/");
+                                   "/maps/" + type + ": no message map `" + name +
+                                       "` in mappings/v2-to-fhir/");
     for (const auto& [type, name] : dialect.outbound)
         if (outboundMap(name) == nullptr)
             throw MappingLoadError(dialect.origin, 0, 0,
-                                   "/outbound/" + type + ": no outbound map `" + name + "` in mappings/fhir-to-v2/");
+                                   "/outbound/" + type + ": no outbound map `" + name +
+                                       "` in mappings/fhir-to-v2/");
     for (const auto& [from, to] : dialect.tables)
         if (tables_.find(from) == nullptr || tables_.find(to) == nullptr)
-            throw MappingLoadError(dialect.origin, 0, 0, "/tables/" + from + ": both tables must exist");
+            throw MappingLoadError(dialect.origin, 0, 0,
+                                   "/tables/" + from + ": both tables must exist");
 }
 
 std::vector<std::string> MapSet::describeMessageMaps() const

@@ -26,8 +26,8 @@ struct OutboundMap;
 /// builds a new set.
 class MapSet {
   public:
-    /// Loads DIR/v2-to-fhir/**/*.map, DIR/fhir-to-v2/**/*.map, DIR/tables/*.tsv and DIR/conceptmaps/*.json, plus any
-    /// `extraFiles` (.map files named on a command line).
+    /// Loads DIR/v2-to-fhir/**/*.map, DIR/fhir-to-v2/**/*.map, DIR/tables/*.tsv and
+    /// DIR/conceptmaps/*.json, plus any `extraFiles` (.map files named on a command line).
     static std::shared_ptr<const MapSet> load(const std::string& mappingsDir,
                                               const std::vector<std::string>& extraFiles = {});
 
@@ -66,7 +66,7 @@ class MapSet {
     std::map<std::string, const detail::MessageMap*, std::less<>> messages_;
     std::map<std::string, const detail::MessageMap*, std::less<>> byTrigger_;
     std::multimap<std::string, const detail::TypeMap*, std::less<>> types_; // "CX>Identifier"
-    std::map<std::string, const detail::OutType*, std::less<>> outTypes_;  // "Identifier>CX"
+    std::map<std::string, const detail::OutType*, std::less<>> outTypes_;   // "Identifier>CX"
     std::map<std::string, const detail::OutboundMap*, std::less<>> outbounds_;
     std::map<std::string, const detail::OutboundMap*, std::less<>> outboundByType_;
     friend class MapResolver;

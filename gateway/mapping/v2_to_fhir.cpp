@@ -157,7 +157,8 @@ class V2Run {
                              const Statement& caller)
     {
         if (++depth_ > 16)
-            abort(caller, "207", current, "resource maps nest deeper than 16 (a map refers to itself?)");
+            abort(caller, "207", current,
+                  "resource maps nest deeper than 16 (a map refers to itself?)");
         Value resource(rapidjson::kObjectType);
         resource.AddMember("resourceType", str(map.resourceType), alloc_);
         runBody(map.body, resource, scope, current);
@@ -173,10 +174,10 @@ class V2Run {
             if (it != keyed_.end())
                 return it->second;
         }
-        std::string url = "urn:uuid:" + uuidFor(keyQuery.empty()
-                                                    ? map.resourceType + "#" +
-                                                          std::to_string(++ordinal_)
-                                                    : map.resourceType + "|" + identity);
+        std::string url =
+            "urn:uuid:" + uuidFor(keyQuery.empty()
+                                      ? map.resourceType + "#" + std::to_string(++ordinal_)
+                                      : map.resourceType + "|" + identity);
         if (!keyQuery.empty())
             keyed_.emplace(map.resourceType + "|" + identity, url);
         Value entry(rapidjson::kObjectType);
@@ -185,7 +186,8 @@ class V2Run {
         Value request(rapidjson::kObjectType);
         bool update = !keyQuery.empty() && !map.createOnly;
         request.AddMember("method", rapidjson::StringRef(update ? "PUT" : "POST"), alloc_);
-        request.AddMember("url", str(update ? map.resourceType + "?" + keyQuery : map.resourceType), alloc_);
+        request.AddMember("url", str(update ? map.resourceType + "?" + keyQuery : map.resourceType),
+                          alloc_);
         if (!keyQuery.empty() && map.createOnly)
             request.AddMember("ifNoneExist", str(keyQuery), alloc_);
         entry.AddMember("request", request, alloc_);
@@ -351,7 +353,8 @@ class V2Run {
     {
         auto it = at.FindMember(s.name.c_str());
         if (it == at.MemberEnd()) {
-            at.AddMember(str(s.name), s.many ? Value(rapidjson::kArrayType) : Value(rapidjson::kObjectType),
+            at.AddMember(str(s.name),
+                         s.many ? Value(rapidjson::kArrayType) : Value(rapidjson::kObjectType),
                          alloc_);
             it = at.FindMember(s.name.c_str());
         }
@@ -361,7 +364,8 @@ class V2Run {
         if (!s.extensionUrl.empty()) {
             for (Value& e : array.GetArray()) {
                 auto url = e.FindMember("url");
-                if (url != e.MemberEnd() && url->value.IsString() && s.extensionUrl == url->value.GetString())
+                if (url != e.MemberEnd() && url->value.IsString() &&
+                    s.extensionUrl == url->value.GetString())
                     return e;
             }
             Value e(rapidjson::kObjectType);
@@ -385,7 +389,8 @@ class V2Run {
     }
 
     /// The same for a range (a binding's scope).
-    bool inSiblingGroup(std::uint32_t begin, std::uint32_t end, const Scope& parent, const Scope& from) const
+    bool inSiblingGroup(std::uint32_t begin, std::uint32_t end, const Scope& parent,
+                        const Scope& from) const
     {
         for (const GroupInstance& g : groups_) {
             if (g.begin > begin)
@@ -466,13 +471,14 @@ class V2Run {
             Item item = *current;
             // A resource map run on a value does not know its type when it loads; the
             // value does.
-            item.v2Type = !source.v2Type.empty() || source.component == 0
-                              ? (source.v2Type.empty() ? current->v2Type : source.v2Type)
-                              : runtimeComponentType(current->v2Type, source.component, source.subcomponent);
+            item.v2Type =
+                !source.v2Type.empty() || source.component == 0
+                    ? (source.v2Type.empty() ? current->v2Type : source.v2Type)
+                    : runtimeComponentType(current->v2Type, source.component, source.subcomponent);
             if (source.component != 0) {
                 item.element = item.element.child(source.component);
-                item.origin.component = current->origin.component == 0 ? source.component
-                                                                        : current->origin.component;
+                item.origin.component =
+                    current->origin.component == 0 ? source.component : current->origin.component;
                 if (current->origin.component != 0)
                     item.origin.subcomponent = source.component;
             }
@@ -495,8 +501,10 @@ class V2Run {
                     Item item;
                     item.kind = Item::Kind::Element;
                     item.v2Type = source.v2Type;
-                    item.origin = {ids_[index], static_cast<std::uint32_t>(message_.occurrenceOf(index)),
-                                   source.field, r, source.component, source.subcomponent};
+                    item.origin = {
+                        ids_[index],      static_cast<std::uint32_t>(message_.occurrenceOf(index)),
+                        source.field,     r,
+                        source.component, source.subcomponent};
                     if (source.component != 0)
                         rep = rep.child(source.component);
                     if (source.subcomponent != 0)
@@ -546,7 +554,8 @@ class V2Run {
             hl7v2::SegmentView segment = message_.segment(index);
             cached.reserve(segment.fieldCount() + 1);
             cached.emplace_back(); // field 0
-            segment.forEachField([&](std::size_t, const hl7v2::Element& e) { cached.push_back(e); });
+            segment.forEachField(
+                [&](std::size_t, const hl7v2::Element& e) { cached.push_back(e); });
         }
         return n < cached.size() ? cached[n] : hl7v2::Element();
     }
@@ -626,7 +635,8 @@ class V2Run {
                         if (f.kind == Function::Kind::Lookup)
                             continue;
                         abort(s, "103", &item,
-                              "the code is not in table `" + table->name() + "` (" + table->origin() + ")");
+                              "the code is not in table `" + table->name() + "` (" +
+                                  table->origin() + ")");
                     }
                     item.kind = Item::Kind::Code;
                     // A `*` in the target stands for the code itself (pass-through rows).
@@ -640,7 +650,8 @@ class V2Run {
                             inserted.clear();
                             Poco::URI::encode(code, "/?#[]@!$&'()*+,;=%", inserted);
                         }
-                        item.text = mapped->code.substr(0, star) + inserted + mapped->code.substr(star + 1);
+                        item.text =
+                            mapped->code.substr(0, star) + inserted + mapped->code.substr(star + 1);
                     }
                     item.system = mapped->system;
                     item.display = mapped->display;
@@ -755,7 +766,9 @@ class V2Run {
                 break;
             case Function::Kind::Required:
                 if (items.empty())
-                    abort(s, "101", nullptr, "`" + s.source.spelling + "` is required by the mapping and has no value");
+                    abort(s, "101", nullptr,
+                          "`" + s.source.spelling +
+                              "` is required by the mapping and has no value");
                 break;
             }
         }
@@ -764,7 +777,8 @@ class V2Run {
     Value materialize(const Statement& s, const Item& item, const Scope& scope)
     {
         if (s.source.v2Type.empty() && item.kind == Item::Kind::Element && !item.v2Type.empty() &&
-            (s.materialize == Materialize::TextToComplex || s.materialize == Materialize::CodeToCoding ||
+            (s.materialize == Materialize::TextToComplex ||
+             s.materialize == Materialize::CodeToCoding ||
              s.materialize == Materialize::CodeToConcept)) {
             const TypeMap* typeMap = maps_.typeMap(item.v2Type, s.target.back().type->name());
             if (typeMap != nullptr && !hasCodingFunction(s)) {
@@ -905,7 +919,8 @@ class V2Run {
                 present = !segmentsFor(c.source, scope).empty();
             } else {
                 for (const GroupInstance& g : groups_)
-                    present = present || (g.name == c.source.text && g.begin >= scope.begin && g.end <= scope.end);
+                    present = present || (g.name == c.source.text && g.begin >= scope.begin &&
+                                          g.end <= scope.end);
             }
             return c.kind == Condition::Kind::NotValued ? !present : present;
         }
@@ -924,6 +939,8 @@ class V2Run {
                 found = found || v == text;
             return c.kind == Condition::Kind::NotEquals ? !found : found;
         }
+        case Condition::Kind::StartsWith:
+            return !items.empty() && textOf(items.front()).rfind(c.values.front(), 0) == 0;
         default:
             return false;
         }
@@ -943,9 +960,11 @@ class V2Run {
             location.component = item->origin.component;
             location.subcomponent = item->origin.subcomponent;
         }
-        std::string where = s.position.file ? *s.position.file + ":" + std::to_string(s.position.line)
-                                            : std::string("mapping");
-        std::string target = s.targetSpelling.empty() ? std::string() : " (" + s.targetSpelling + ")";
+        std::string where = s.position.file
+                                ? *s.position.file + ":" + std::to_string(s.position.line)
+                                : std::string("mapping");
+        std::string target =
+            s.targetSpelling.empty() ? std::string() : " (" + s.targetSpelling + ")";
         issues_.add(core::Severity::Error, code, location, where + target + ": " + text);
         throw RunAborted{};
     }
@@ -962,7 +981,10 @@ class V2Run {
                                          decodeText(hd.component(3)));
     }
 
-    Value str(const std::string& text) { return Value(text.c_str(), static_cast<rapidjson::SizeType>(text.size()), alloc_); }
+    Value str(const std::string& text)
+    {
+        return Value(text.c_str(), static_cast<rapidjson::SizeType>(text.size()), alloc_);
+    }
 
     const MapSet& maps_;
     const Dialect& dialect_;
@@ -1022,7 +1044,8 @@ bool V2ToFhir::map(const hl7v2::Message& message, rapidjson::Document& bundle,
         return false;
     }
     for (std::size_t i = before; i < issues.size(); ++i)
-        if (issues[i].severity == core::Severity::Error || issues[i].severity == core::Severity::Fatal)
+        if (issues[i].severity == core::Severity::Error ||
+            issues[i].severity == core::Severity::Fatal)
             return false;
     return true;
 }

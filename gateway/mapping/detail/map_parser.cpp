@@ -155,7 +155,8 @@ class LineCursor {
             else if (c == ')')
                 --depth;
             else if (c == ' ' && depth == 0 && text_.substr(i + 1, keyword.size()) == keyword &&
-                     (i + 1 + keyword.size() == text_.size() || text_[i + 1 + keyword.size()] == ' ')) {
+                     (i + 1 + keyword.size() == text_.size() ||
+                      text_[i + 1 + keyword.size()] == ' ')) {
                 pos_ = i;
                 return trim(text_.substr(start, i - start));
             }
@@ -316,7 +317,8 @@ Source parseSource(LineCursor& in)
         if (c == '@' && in.consume('*'))
             source.text = "*";
         else
-            source.text = in.word(c == '@' ? "a binding name after `@`" : "a variable name after `$`");
+            source.text =
+                in.word(c == '@' ? "a binding name after `@`" : "a variable name after `$`");
         source.spelling = std::string(1, c) + source.text;
         return source;
     }
@@ -361,14 +363,19 @@ std::vector<Function> parseFunctions(LineCursor& in)
             Function::Kind kind;
             bool takesArgument;
         };
-        static const Known known[] = {
-            {"table", Function::Kind::Table, true},       {"lookup", Function::Kind::Lookup, true},
-            {"coding", Function::Kind::Coding, true},
-            {"system", Function::Kind::System, false},    {"oid", Function::Kind::Oid, false},    {"resource", Function::Kind::Resource, true},
-            {"as", Function::Kind::As, true},             {"join", Function::Kind::Join, true},
-            {"first", Function::Kind::First, false},      {"minutes", Function::Kind::Minutes, true},
-            {"base64", Function::Kind::Base64, false},    {"default", Function::Kind::Default, true},
-            {"required", Function::Kind::Required, false}};
+        static const Known known[] = {{"table", Function::Kind::Table, true},
+                                      {"lookup", Function::Kind::Lookup, true},
+                                      {"coding", Function::Kind::Coding, true},
+                                      {"system", Function::Kind::System, false},
+                                      {"oid", Function::Kind::Oid, false},
+                                      {"resource", Function::Kind::Resource, true},
+                                      {"as", Function::Kind::As, true},
+                                      {"join", Function::Kind::Join, true},
+                                      {"first", Function::Kind::First, false},
+                                      {"minutes", Function::Kind::Minutes, true},
+                                      {"base64", Function::Kind::Base64, false},
+                                      {"default", Function::Kind::Default, true},
+                                      {"required", Function::Kind::Required, false}};
         const Known* match = nullptr;
         for (const Known& k : known)
             if (k.name == name)
@@ -376,7 +383,8 @@ std::vector<Function> parseFunctions(LineCursor& in)
         if (match == nullptr) {
             in.seek(nameOffset);
             in.fail("unknown function `" + name +
-                    "` (known: table, lookup, coding, system, oid, resource, as, join, first, minutes, base64, "
+                    "` (known: table, lookup, coding, system, oid, resource, as, join, first, "
+                    "minutes, base64, "
                     "default, required)");
         }
         if (match->takesArgument != hasArgument)
@@ -408,31 +416,37 @@ std::string conditionValue(LineCursor& in)
     return in.word("a value to compare with");
 }
 
-std::unique_ptr<Condition> parseCondition(LineCursor& in);
-std::unique_ptr<Condition> parseUnary(LineCursor& in);
+/// Conditions have one grammar for both directions; only the sources differ (v2 paths and
+/// FHIR paths), so the parser is written once over the condition type and a source parser.
+template <class C, class SourceParser>
+std::unique_ptr<C> parseConditionOf(LineCursor& in, SourceParser source);
 
-std::unique_ptr<Condition> parseUnary(LineCursor& in)
+template <class C, class SourceParser>
+std::unique_ptr<C> parseUnaryOf(LineCursor& in, SourceParser source)
 {
-    auto condition = std::make_unique<Condition>();
+    auto condition = std::make_unique<C>();
     if (in.consumeKeyword("not")) {
-        auto inner = parseUnary(in);
-        if (inner->kind == Condition::Kind::Valued) {
-            inner->kind = Condition::Kind::NotValued;
+        auto inner = parseUnaryOf<C>(in, source);
+        if (inner->kind == C::Kind::Valued) {
+            inner->kind = C::Kind::NotValued;
             return inner;
         }
-        condition->kind = Condition::Kind::Not;
+        condition->kind = C::Kind::Not;
         condition->left = std::move(inner);
         return condition;
     }
-    condition->source = parseSource(in);
+    condition->source = source(in);
     if (in.consume("!=")) {
-        condition->kind = Condition::Kind::NotEquals;
+        condition->kind = C::Kind::NotEquals;
+        condition->values.push_back(conditionValue(in));
+    } else if (in.consume("^=")) {
+        condition->kind = C::Kind::StartsWith;
         condition->values.push_back(conditionValue(in));
     } else if (in.consume('=')) {
-        condition->kind = Condition::Kind::Equals;
+        condition->kind = C::Kind::Equals;
         condition->values.push_back(conditionValue(in));
     } else if (in.consumeKeyword("in")) {
-        condition->kind = Condition::Kind::In;
+        condition->kind = C::Kind::In;
         in.expect('(', "`(` after `in`");
         do {
             condition->values.push_back(conditionValue(in));
@@ -442,14 +456,29 @@ std::unique_ptr<Condition> parseUnary(LineCursor& in)
     return condition;
 }
 
-std::unique_ptr<Condition> parseAnd(LineCursor& in)
+template <class C, class SourceParser>
+std::unique_ptr<C> parseAndOf(LineCursor& in, SourceParser source)
 {
-    auto left = parseUnary(in);
+    auto left = parseUnaryOf<C>(in, source);
     while (in.consumeKeyword("and")) {
-        auto node = std::make_unique<Condition>();
-        node->kind = Condition::Kind::And;
+        auto node = std::make_unique<C>();
+        node->kind = C::Kind::And;
         node->left = std::move(left);
-        node->right = parseUnary(in);
+        node->right = parseUnaryOf<C>(in, source);
+        left = std::move(node);
+    }
+    return left;
+}
+
+template <class C, class SourceParser>
+std::unique_ptr<C> parseConditionOf(LineCursor& in, SourceParser source)
+{
+    auto left = parseAndOf<C>(in, source);
+    while (in.consumeKeyword("or")) {
+        auto node = std::make_unique<C>();
+        node->kind = C::Kind::Or;
+        node->left = std::move(left);
+        node->right = parseAndOf<C>(in, source);
         left = std::move(node);
     }
     return left;
@@ -457,15 +486,7 @@ std::unique_ptr<Condition> parseAnd(LineCursor& in)
 
 std::unique_ptr<Condition> parseCondition(LineCursor& in)
 {
-    auto left = parseAnd(in);
-    while (in.consumeKeyword("or")) {
-        auto node = std::make_unique<Condition>();
-        node->kind = Condition::Kind::Or;
-        node->left = std::move(left);
-        node->right = parseAnd(in);
-        left = std::move(node);
-    }
-    return left;
+    return parseConditionOf<Condition>(in, [](LineCursor& cursor) { return parseSource(cursor); });
 }
 
 void parseWhen(LineCursor& in, Statement& statement)
@@ -552,7 +573,6 @@ Statement parseStatement(LineCursor& in, const std::string* file)
     return statement;
 }
 
-
 // ---- outbound (FHIR -> v2) ----
 
 std::string_view fhirPathText(LineCursor& in)
@@ -615,67 +635,10 @@ FhirSource parseFhirSource(LineCursor& in, const std::string* file)
     return source;
 }
 
-std::unique_ptr<OutCondition> parseOutCondition(LineCursor& in, const std::string* file);
-std::unique_ptr<OutCondition> parseOutUnary(LineCursor& in, const std::string* file);
-
-std::unique_ptr<OutCondition> parseOutUnary(LineCursor& in, const std::string* file)
-{
-    auto condition = std::make_unique<OutCondition>();
-    if (in.consumeKeyword("not")) {
-        auto inner = parseOutUnary(in, file);
-        if (inner->kind == OutCondition::Kind::Valued) {
-            inner->kind = OutCondition::Kind::NotValued;
-            return inner;
-        }
-        condition->kind = OutCondition::Kind::Not;
-        condition->left = std::move(inner);
-        return condition;
-    }
-    condition->source = parseFhirSource(in, file);
-    if (in.consume("!=")) {
-        condition->kind = OutCondition::Kind::NotEquals;
-        condition->values.push_back(conditionValue(in));
-    } else if (in.consume("^=")) {
-        condition->kind = OutCondition::Kind::StartsWith;
-        condition->values.push_back(conditionValue(in));
-    } else if (in.consume('=')) {
-        condition->kind = OutCondition::Kind::Equals;
-        condition->values.push_back(conditionValue(in));
-    } else if (in.consumeKeyword("in")) {
-        condition->kind = OutCondition::Kind::In;
-        in.expect('(', "`(` after `in`");
-        do {
-            condition->values.push_back(conditionValue(in));
-        } while (in.consume(','));
-        in.expect(')', "`)` closing the `in` list");
-    }
-    return condition;
-}
-
-std::unique_ptr<OutCondition> parseOutAnd(LineCursor& in, const std::string* file)
-{
-    auto left = parseOutUnary(in, file);
-    while (in.consumeKeyword("and")) {
-        auto node = std::make_unique<OutCondition>();
-        node->kind = OutCondition::Kind::And;
-        node->left = std::move(left);
-        node->right = parseOutUnary(in, file);
-        left = std::move(node);
-    }
-    return left;
-}
-
 std::unique_ptr<OutCondition> parseOutCondition(LineCursor& in, const std::string* file)
 {
-    auto left = parseOutAnd(in, file);
-    while (in.consumeKeyword("or")) {
-        auto node = std::make_unique<OutCondition>();
-        node->kind = OutCondition::Kind::Or;
-        node->left = std::move(left);
-        node->right = parseOutAnd(in, file);
-        left = std::move(node);
-    }
-    return left;
+    return parseConditionOf<OutCondition>(
+        in, [file](LineCursor& cursor) { return parseFhirSource(cursor, file); });
 }
 
 void parseOutWhen(LineCursor& in, OutStatement& statement, const std::string* file)
@@ -714,7 +677,8 @@ void parseV2Position(LineCursor& in, OutStatement& statement, bool inWriter)
     }
     std::size_t limit = inWriter ? 2 : 3;
     if (numbers.size() > limit)
-        in.fail(inWriter ? "a writer sets COMPONENT[.SUBCOMPONENT]" : "a position is FIELD[.COMPONENT[.SUBCOMPONENT]]");
+        in.fail(inWriter ? "a writer sets COMPONENT[.SUBCOMPONENT]"
+                         : "a position is FIELD[.COMPONENT[.SUBCOMPONENT]]");
     if (inWriter) {
         statement.component = numbers[0];
         statement.subcomponent = numbers.size() > 1 ? numbers[1] : 0;
@@ -828,7 +792,10 @@ std::vector<Line> logicalLines(std::string_view text, const std::string& file)
 
 class FileParser {
   public:
-    FileParser(std::vector<Line> lines, const std::string* file) : lines_(std::move(lines)), file_(file) {}
+    FileParser(std::vector<Line> lines, const std::string* file)
+        : lines_(std::move(lines)), file_(file)
+    {
+    }
 
     void parse(ParsedFile& out)
     {
@@ -881,7 +848,8 @@ class FileParser {
                 map.position = position;
                 map.name = in.word("an outbound map name");
                 if (!in.consumeKeyword("for"))
-                    in.fail("expected `for ResourceType` (e.g. outbound appointment-siu for Appointment)");
+                    in.fail("expected `for ResourceType` (e.g. outbound appointment-siu for "
+                            "Appointment)");
                 map.resourceType = in.word("a FHIR resource type");
                 endOfHeader(in);
                 map.body = outBody(2, false);
@@ -891,7 +859,8 @@ class FileParser {
                 map.position = position;
                 map.name = in.word("a message map name");
                 if (!in.consumeKeyword("for"))
-                    in.fail("expected `for` and the message types (e.g. message adt for ADT^A01 ADT^A04)");
+                    in.fail("expected `for` and the message types (e.g. message adt for ADT^A01 "
+                            "ADT^A04)");
                 while (!in.atEnd())
                     map.triggers.push_back(in.word("a message type such as ADT^A01"));
                 if (map.triggers.empty())
@@ -900,7 +869,8 @@ class FileParser {
                 out.messages.push_back(std::move(map));
             } else {
                 in.seek(0);
-                in.fail("a block starts with `type`, `resource`, `message`, `outtype` or `outbound`, not `" +
+                in.fail("a block starts with `type`, `resource`, `message`, `outtype` or "
+                        "`outbound`, not `" +
                         head + "`");
             }
         }
@@ -947,8 +917,8 @@ class FileParser {
             ++next_;
             Statement statement = parseStatement(in, file_);
             statement.body = body(indent + 2);
-            bool needsBody = statement.kind == Statement::Kind::Block ||
-                             statement.kind == Statement::Kind::Each;
+            bool needsBody =
+                statement.kind == Statement::Kind::Block || statement.kind == Statement::Kind::Each;
             bool takesBody = needsBody || statement.kind == Statement::Kind::Assign;
             if (needsBody && statement.body.empty())
                 throw MappingLoadError(*file_, line.number, line.indent + 1,
@@ -990,7 +960,8 @@ std::vector<FhirStep> parseFhirPath(std::string_view text, const SourcePosition&
     while (i < text.size()) {
         FhirStep step;
         std::size_t start = i;
-        while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_'))
+        while (i < text.size() &&
+               (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_'))
             ++i;
         step.name = std::string(text.substr(start, i - start));
         if (step.name.empty())
@@ -1002,7 +973,9 @@ std::vector<FhirStep> parseFhirPath(std::string_view text, const SourcePosition&
             std::string_view inner = text.substr(i + 1, close - i - 1);
             i = close + 1;
             std::uint32_t n = 0;
-            if (!inner.empty() && std::all_of(inner.begin(), inner.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+            if (!inner.empty() && std::all_of(inner.begin(), inner.end(), [](char c) {
+                    return std::isdigit(static_cast<unsigned char>(c));
+                })) {
                 step.index = std::atoi(std::string(inner).c_str());
             } else {
                 std::size_t eq = inner.find('=');

@@ -69,13 +69,13 @@ struct Function {
     };
     Kind kind = Kind::Table;
     std::string argument;
-    const CodeTable* table = nullptr;         // Table (the standard table; dialects may swap it)
-    const ResourceMap* resource = nullptr;    // Resource
-    std::unique_ptr<Source> unitSource;       // Minutes
+    const CodeTable* table = nullptr;      // Table (the standard table; dialects may swap it)
+    const ResourceMap* resource = nullptr; // Resource
+    std::unique_ptr<Source> unitSource;    // Minutes
 };
 
 struct Condition {
-    enum class Kind : std::uint8_t { Valued, NotValued, Equals, NotEquals, In, And, Or, Not };
+    enum class Kind : std::uint8_t { Valued, NotValued, Equals, NotEquals, In, StartsWith, And, Or, Not };
     Kind kind = Kind::Valued;
     Source source;
     std::vector<std::string> values;
@@ -84,22 +84,22 @@ struct Condition {
 
 /// One step of a target path, resolved against the R4 definitions.
 struct TargetStep {
-    std::string name;                     // JSON member name ("valueQuantity", "extension")
-    const fhir::TypeDef* type = nullptr;  // the step's type
-    bool many = false;                    // an array in JSON
-    std::string extensionUrl;             // extension(URL): the array element with this url
+    std::string name;                    // JSON member name ("valueQuantity", "extension")
+    const fhir::TypeDef* type = nullptr; // the step's type
+    bool many = false;                   // an array in JSON
+    std::string extensionUrl;            // extension(URL): the array element with this url
 };
 
 /// How a value becomes the target element, decided at load time.
 enum class Materialize : std::uint8_t {
-    Primitive,       // text converted to the target primitive
-    TypeMap,         // run a type map (v2 composite -> FHIR complex)
-    Reference,       // a reference item from @binding or resource()
-    CodeToCoding,    // table/coding result or plain text -> Coding
-    CodeToConcept,   // ... -> CodeableConcept
-    TextToComplex,   // plain text -> Identifier.value, HumanName.text, ContactPoint.value,
-                     // Address.text, Quantity.value
-    ObjectOnly       // a block: the object is built by the nested statements
+    Primitive,     // text converted to the target primitive
+    TypeMap,       // run a type map (v2 composite -> FHIR complex)
+    Reference,     // a reference item from @binding or resource()
+    CodeToCoding,  // table/coding result or plain text -> Coding
+    CodeToConcept, // ... -> CodeableConcept
+    TextToComplex, // plain text -> Identifier.value, HumanName.text, ContactPoint.value,
+                   // Address.text, Quantity.value
+    ObjectOnly     // a block: the object is built by the nested statements
 };
 
 struct Statement {
@@ -109,19 +109,19 @@ struct Statement {
 
     std::vector<TargetStep> target; // Assign, Block
     std::string targetSpelling;
-    Source source;                  // Assign: the value; Block/Each: the `for`/`each` source
+    Source source; // Assign: the value; Block/Each: the `for`/`each` source
     std::vector<Function> functions;
     std::unique_ptr<Condition> when;
-    std::vector<Statement> body;    // Assign with a body, Block, Each
+    std::vector<Statement> body; // Assign with a body, Block, Each
 
     Materialize materialize = Materialize::Primitive;
-    const TypeMap* typeMap = nullptr;     // Materialize::TypeMap
-    std::string primitive;                // Materialize::Primitive: FHIR primitive type name
+    const TypeMap* typeMap = nullptr; // Materialize::TypeMap
+    std::string primitive;            // Materialize::Primitive: FHIR primitive type name
 
     std::string name;    // Resource: the map name; Key: the element; Each: the group/segment
     std::string binding; // Resource: the binding name
     const ResourceMap* resource = nullptr;
-    std::string text;    // Error
+    std::string text;       // Error
     bool eachGroup = false; // Each: a group of the message structure (else a segment id)
 };
 

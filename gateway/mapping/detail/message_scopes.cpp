@@ -2,6 +2,7 @@
 
 #include "gateway/hl7v2/structure_table.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -42,8 +43,34 @@ class Matcher {
 
     std::string_view id(std::size_t i) const { return ids_[i]; }
 
-    /// Matches `nodes` in order from `pos`; returns the position after the last segment taken.
-    std::size_t sequence(const std::vector<StructureNode>& nodes, std::size_t pos)
+    /// Matches `nodes` (a group's children, `repeating` when the group may repeat) in order
+    /// from `pos`; returns the position after the last segment taken.
+    std::size_t sequence(const std::vector<StructureNode>& nodes, std::size_t pos,
+                         bool repeating = false)
+    {
+        restarts_.push_back(!repeating || nodes.empty() ||
+                                    nodes.front().kind != StructureNode::Kind::Segment
+                                ? std::string_view()
+                                : std::string_view(nodes.front().name));
+        std::size_t after = sequenceIn(nodes, pos);
+        restarts_.pop_back();
+        return after;
+    }
+
+  private:
+    /// The first segment of an enclosing group starts that group again rather than an
+    /// optional group nested in it through a later segment: the second ORC of an OMG^O19 is
+    /// the next ORDER, not a PRIOR_RESULT's ORDER_PRIOR of the first.
+    bool restartsEnclosing(const StructureNode& group, std::string_view segment) const
+    {
+        if (group.required || group.children.empty() ||
+            (group.children.front().kind == StructureNode::Kind::Segment &&
+             group.children.front().name == segment))
+            return false;
+        return std::find(restarts_.begin(), restarts_.end(), segment) != restarts_.end();
+    }
+
+    std::size_t sequenceIn(const std::vector<StructureNode>& nodes, std::size_t pos)
     {
         for (const StructureNode& node : nodes) {
             bool taken = false;
@@ -58,11 +85,11 @@ class Matcher {
                         break;
                     ++pos;
                 } else {
-                    if (!canStart(node, id(pos)))
+                    if (!canStart(node, id(pos)) || restartsEnclosing(node, id(pos)))
                         break;
                     std::size_t slot = out_.size();
                     out_.push_back({node.name, static_cast<std::uint32_t>(pos), 0});
-                    std::size_t after = sequence(node.children, pos);
+                    std::size_t after = sequence(node.children, pos, node.repeating);
                     if (after == pos) {
                         out_.resize(slot);
                         break;
@@ -76,7 +103,6 @@ class Matcher {
         return pos;
     }
 
-  private:
     /// Z-segments, and segments of later versions the table does not define (PRT, CDO in
     /// v2.8 messages), stay in the group that is open instead of ending it.
     std::size_t skipZ(std::size_t pos) const
@@ -88,7 +114,8 @@ class Matcher {
 
     std::vector<GroupInstance>& out_;
     std::vector<std::string_view> ids_;
-    std::vector<bool> floating_; // Z-segments and segments the table does not define
+    std::vector<bool> floating_;             // Z-segments and segments the table does not define
+    std::vector<std::string_view> restarts_; // first segment of each group being matched
     std::size_t count_;
 };
 
@@ -99,8 +126,8 @@ namespace {
 const hl7v2::MessageStructure* findStructure(const hl7v2::Message& message)
 {
     const hl7v2::StructureTable& table = hl7v2::StructureTable::builtin();
-    std::string structureName = table.structureFor(
-        message.messageCode(), message.triggerEvent(), message.messageStructure());
+    std::string structureName = table.structureFor(message.messageCode(), message.triggerEvent(),
+                                                   message.messageStructure());
     const hl7v2::MessageStructure* structure =
         structureName.empty() ? nullptr : table.structure(structureName);
     if (structure == nullptr) {

@@ -29,14 +29,24 @@ struct FhirStep {
 struct FhirSource {
     enum class Kind : std::uint8_t { Path, Current, Literal, Variable };
     Kind kind = Kind::Path;
-    std::vector<FhirStep> steps; // Path: from the context; Current: steps after `.`
-    std::string text;            // Literal / Variable
+    std::vector<FhirStep> steps;         // Path: from the context; Current: steps after `.`
+    std::string text;                    // Literal / Variable
     const fhir::TypeDef* type = nullptr; // the FHIR type of the values (nullptr: text)
     std::string spelling;
 };
 
 struct OutCondition {
-    enum class Kind : std::uint8_t { Valued, NotValued, Equals, NotEquals, In, StartsWith, And, Or, Not };
+    enum class Kind : std::uint8_t {
+        Valued,
+        NotValued,
+        Equals,
+        NotEquals,
+        In,
+        StartsWith,
+        And,
+        Or,
+        Not
+    };
     Kind kind = Kind::Valued;
     FhirSource source;
     std::vector<std::string> values;
@@ -54,14 +64,14 @@ struct OutStatement {
     FhirSource source;
     std::vector<Function> functions;
     std::unique_ptr<OutCondition> when;
-    std::string v2Type;               // the target's v2 type
-    const OutType* writer = nullptr;  // composite FHIR value -> v2 composite
-    std::string primitive;            // FHIR primitive of the source ("" when text)
+    std::string v2Type;              // the target's v2 type
+    const OutType* writer = nullptr; // composite FHIR value -> v2 composite
+    std::string primitive;           // FHIR primitive of the source ("" when text)
 
     // Segment: `segment SEG [from PATH | for PATH]`
     std::string segment;
     FhirSource context;
-    bool repeat = false;              // `for`: one segment per value
+    bool repeat = false; // `for`: one segment per value
     std::vector<OutStatement> body;
 
     // Message / Event

@@ -61,7 +61,8 @@ IssueList check(const std::string& bytes, const ConformanceProfile* profile = nu
     return issues;
 }
 
-std::vector<std::string> briefOf(const std::string& bytes, const ConformanceProfile* profile = nullptr)
+std::vector<std::string> briefOf(const std::string& bytes,
+                                 const ConformanceProfile* profile = nullptr)
 {
     return brief(check(bytes, profile));
 }
@@ -81,12 +82,13 @@ std::string adt(std::initializer_list<std::string_view> afterMsh)
     return out;
 }
 
-const std::string ValidAdt = adt({"EVN||20240506143015", "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F",
-                                  "PV1|1|I"});
+const std::string ValidAdt =
+    adt({"EVN||20240506143015", "PID|1||12345^^^HOSP^MR||DOE^JANE||19800101|F", "PV1|1|I"});
 
 std::string oru(std::initializer_list<std::string_view> afterMsh)
 {
-    std::string out = "MSH|^~\\&|LIS|LAB|HIS|HOSP|20240506143015||ORU^R01^ORU_R01|MSG0002|P|2.5.1\r";
+    std::string out =
+        "MSH|^~\\&|LIS|LAB|HIS|HOSP|20240506143015||ORU^R01^ORU_R01|MSG0002|P|2.5.1\r";
     for (std::string_view s : afterMsh) {
         out += s;
         out += '\r';
@@ -97,7 +99,8 @@ std::string oru(std::initializer_list<std::string_view> afterMsh)
 ConformanceProfile profileOf(const std::string& text)
 {
     IssueList problems;
-    std::optional<ConformanceProfile> profile = ConformanceProfile::parse(text, "test.profile", problems);
+    std::optional<ConformanceProfile> profile =
+        ConformanceProfile::parse(text, "test.profile", problems);
     BOOST_REQUIRE_MESSAGE(profile.has_value(), (problems.empty() ? "" : problems[0].text));
     return *profile;
 }
@@ -129,10 +132,12 @@ BOOST_AUTO_TEST_CASE(accepts_a_valid_message_without_issues)
 
 BOOST_AUTO_TEST_CASE(does_not_repeat_msh_2_problems_the_parser_reported)
 {
-    const std::string bytes = "MSH|^~\\|HIS|HOSP|GW|HOSP|20240506143015||ADT^A01^ADT_A01|1|P|2.5.1\r"
-                              "EVN||20240506143015\rPID|1||1^^^H^MR||DOE\rPV1|1|I\r";
+    const std::string bytes =
+        "MSH|^~\\|HIS|HOSP|GW|HOSP|20240506143015||ADT^A01^ADT_A01|1|P|2.5.1\r"
+        "EVN||20240506143015\rPID|1||1^^^H^MR||DOE\rPV1|1|I\r";
     const std::vector<std::string> got = briefOf(bytes);
-    BOOST_TEST(got == (std::vector<std::string>{"100 MSH[1]-2 error"}), boost::test_tools::per_element());
+    BOOST_TEST(got == (std::vector<std::string>{"100 MSH[1]-2 error"}),
+               boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(requires_msh_7_from_version_2_5_only)
@@ -148,11 +153,11 @@ BOOST_AUTO_TEST_CASE(requires_msh_7_from_version_2_5_only)
 
 BOOST_AUTO_TEST_CASE(requires_msh_9_10_11_and_12)
 {
-    const std::string bytes = er7({"MSH|^~\\&|A|B|C|D|20240506||||||", "EVN||20240506",
-                                   "PID|1||1^^^H^MR||DOE", "PV1|1|I"});
-    BOOST_TEST(briefOf(bytes) == (std::vector<std::string>{"101 MSH[1]-9 error", "101 MSH[1]-10 error",
-                                                           "101 MSH[1]-11 error",
-                                                           "101 MSH[1]-12 error"}),
+    const std::string bytes = er7(
+        {"MSH|^~\\&|A|B|C|D|20240506||||||", "EVN||20240506", "PID|1||1^^^H^MR||DOE", "PV1|1|I"});
+    BOOST_TEST(briefOf(bytes) ==
+                   (std::vector<std::string>{"101 MSH[1]-9 error", "101 MSH[1]-10 error",
+                                             "101 MSH[1]-11 error", "101 MSH[1]-12 error"}),
                boost::test_tools::per_element());
 }
 
@@ -188,8 +193,8 @@ BOOST_AUTO_TEST_CASE(reports_a_missing_required_segment)
 
 BOOST_AUTO_TEST_CASE(derives_the_structure_of_a_2_3_1_message_from_its_event)
 {
-    const IssueList issues = check(er7({"MSH|^~\\&|A|B|C|D|20240506||ADT^A04|1|P|2.3.1",
-                                        "PID|1||1^^^H^MR||DOE", "PV1|1|O"}));
+    const IssueList issues = check(
+        er7({"MSH|^~\\&|A|B|C|D|20240506||ADT^A04|1|P|2.3.1", "PID|1||1^^^H^MR||DOE", "PV1|1|O"}));
     BOOST_TEST(lines(issues) ==
                    (std::vector<std::string>{"EVN: error: required segment EVN missing (ADT_A01)"}),
                boost::test_tools::per_element());
@@ -197,9 +202,8 @@ BOOST_AUTO_TEST_CASE(derives_the_structure_of_a_2_3_1_message_from_its_event)
 
 BOOST_AUTO_TEST_CASE(reports_a_segment_out_of_order_at_its_occurrence)
 {
-    BOOST_TEST(briefOf(adt({"EVN||20240506", "PID|1||1^^^H^MR||DOE", "PV1|1|I",
-                            "GT1|1||DOE^JOHN", "AL1|1||PEANUT"})) ==
-                   (std::vector<std::string>{"100 AL1[1] error"}),
+    BOOST_TEST(briefOf(adt({"EVN||20240506", "PID|1||1^^^H^MR||DOE", "PV1|1|I", "GT1|1||DOE^JOHN",
+                            "AL1|1||PEANUT"})) == (std::vector<std::string>{"100 AL1[1] error"}),
                boost::test_tools::per_element());
     BOOST_TEST(briefOf(adt({"EVN||20240506", "PID|1||1^^^H^MR||DOE", "PV1|1|I", "PV1|2|I"})) ==
                    (std::vector<std::string>{"100 PV1[2] error"}),
@@ -231,15 +235,16 @@ BOOST_AUTO_TEST_CASE(warns_when_the_structure_is_not_in_the_tables)
 BOOST_AUTO_TEST_CASE(checks_vxu_v04_orders_with_their_rxa_and_rxr)
 {
     const char* const msh = "MSH|^~\\&|EHR|CLINIC|IIS|STATE|20240506||VXU^V04^VXU_V04|1|P|2.5.1";
-    BOOST_TEST(briefOf(er7({msh, "PID|1||1^^^H^MR||DOE", "ORC|RE||F1",
-                            "RXA|0|1|20240506|20240506|08^HepB^CVX|0.5|mL^mL^UCUM||||||||L1||MSD^Merck^MVX|||CP",
-                            "RXR|C28161^IM^NCIT|LA^Left Arm^HL70163",
-                            "OBX|1|CE|64994-7^Eligibility^LN|1|V02^VFC^HL70064||||||F",
-                            "ORC|RE||F2", "RXA|0|1|20230101|20230101|998^No vaccine^CVX|999"})) == None,
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        briefOf(er7(
+            {msh, "PID|1||1^^^H^MR||DOE", "ORC|RE||F1",
+             "RXA|0|1|20240506|20240506|08^HepB^CVX|0.5|mL^mL^UCUM||||||||L1||MSD^Merck^MVX|||CP",
+             "RXR|C28161^IM^NCIT|LA^Left Arm^HL70163",
+             "OBX|1|CE|64994-7^Eligibility^LN|1|V02^VFC^HL70064||||||F", "ORC|RE||F2",
+             "RXA|0|1|20230101|20230101|998^No vaccine^CVX|999"})) == None,
+        boost::test_tools::per_element());
     // RXA is required in each ORDER; RXR belongs after its RXA.
-    BOOST_TEST(briefOf(er7({msh, "PID|1||1^^^H^MR||DOE", "ORC|RE||F1",
-                            "RXR|C28161^IM^NCIT"})) ==
+    BOOST_TEST(briefOf(er7({msh, "PID|1||1^^^H^MR||DOE", "ORC|RE||F1", "RXR|C28161^IM^NCIT"})) ==
                    (std::vector<std::string>({"100 RXA error"})),
                boost::test_tools::per_element());
     // RXA-20 is checked against table 0322 when the table is known; RXA-6 is an NM.
@@ -252,19 +257,21 @@ BOOST_AUTO_TEST_CASE(checks_vxu_v04_orders_with_their_rxa_and_rxr)
 BOOST_AUTO_TEST_CASE(checks_pharmacy_and_allergy_structures_from_the_event_table)
 {
     // RDE^O25 has no structure of its own in v2.5.1: the event table gives RDE_O11.
-    BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||RDE^O25|1|P|2.5.1",
-                            "PID|1||1^^^H^MR||DOE", "ORC|RF|P1", "RXE||AMP^Ampicillin^L|250||mg^mg^UCUM",
+    BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||RDE^O25|1|P|2.5.1", "PID|1||1^^^H^MR||DOE",
+                            "ORC|RF|P1", "RXE||AMP^Ampicillin^L|250||mg^mg^UCUM",
                             "RXR|PO^Oral^HL70162"})) == None,
                boost::test_tools::per_element());
     BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||RDS^O13^RDS_O13|1|P|2.5.1",
-                            "PID|1||1^^^H^MR||DOE", "ORC|RE|P1", "RXD|1|AMP^Ampicillin^L|20240506|10"
+                            "PID|1||1^^^H^MR||DOE", "ORC|RE|P1",
+                            "RXD|1|AMP^Ampicillin^L|20240506|10"
                             "|cap^capsule^L||RX1"})) ==
                    (std::vector<std::string>({"100 RXR error"})),
                boost::test_tools::per_element());
     BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||ADT^A60^ADT_A60|1|P|2.5.1",
                             "EVN||20240506", "PID|1||1^^^H^MR||DOE",
                             "IAM|1|FA^Food allergy^HL70127|P1^Peanut^L|||A^Add^HL70323",
-                            "IAM|2|DA^Drug allergy^HL70127|PCN^Penicillin^L|||A^Add^HL70323"})) == None,
+                            "IAM|2|DA^Drug allergy^HL70127|PCN^Penicillin^L|||A^Add^HL70323"})) ==
+                   None,
                boost::test_tools::per_element());
     BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||ADT^A60^ADT_A60|1|P|2.5.1",
                             "EVN||20240506", "PID|1||1^^^H^MR||DOE", "IAM|1||P1^Peanut^L"})) ==
@@ -279,25 +286,25 @@ BOOST_AUTO_TEST_CASE(checks_nested_groups_of_oru_r01)
                             "SPM|1|||BLD^Blood^L", "OBX|1|NM|TMP^Temp^L||4||||||F",
                             "OBR|2||F2|NA^Sodium^L", "OBX|1|NM|NA^Sodium^L||140||||||F"})) == None,
                boost::test_tools::per_element());
-    BOOST_TEST(briefOf(oru({"PID|1||1^^^H^MR||DOE", "ORC|RE",
-                            "OBX|1|NM|GLU^Glucose^L||5.4||||||F"})) ==
-                   (std::vector<std::string>{"100 OBR error"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        briefOf(oru({"PID|1||1^^^H^MR||DOE", "ORC|RE", "OBX|1|NM|GLU^Glucose^L||5.4||||||F"})) ==
+            (std::vector<std::string>{"100 OBR error"}),
+        boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(starts_a_new_order_rather_than_a_prior_result_when_that_fits)
 {
-    const std::string oml = er7({"MSH|^~\\&|HIS|H|LIS|L|20240506||OML^O21^OML_O21|1|P|2.5.1",
-                                 "PID|1||1^^^H^MR||DOE", "ORC|NW|P1", "TQ1|1", "OBR|1|P1||GLU^Glu^L",
-                                 "SPM|1|||BLD^Blood^L", "ORC|NW|P2", "TQ1|1", "OBR|2|P2||NA^Na^L",
-                                 "SPM|2|||BLD^Blood^L"});
+    const std::string oml =
+        er7({"MSH|^~\\&|HIS|H|LIS|L|20240506||OML^O21^OML_O21|1|P|2.5.1", "PID|1||1^^^H^MR||DOE",
+             "ORC|NW|P1", "TQ1|1", "OBR|1|P1||GLU^Glu^L", "SPM|1|||BLD^Blood^L", "ORC|NW|P2",
+             "TQ1|1", "OBR|2|P2||NA^Na^L", "SPM|2|||BLD^Blood^L"});
     BOOST_TEST(briefOf(oml) == None, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(downgrades_structure_findings_for_versions_after_2_5_1)
 {
-    const std::string v28 = er7({"MSH|^~\\&|A|B|C|D|20240506||ADT^A01^ADT_A01|1|P|2.8",
-                                 "PID|1||1^^^H^MR||DOE", "PV1|1|I"});
+    const std::string v28 = er7(
+        {"MSH|^~\\&|A|B|C|D|20240506||ADT^A01^ADT_A01|1|P|2.8", "PID|1||1^^^H^MR||DOE", "PV1|1|I"});
     BOOST_TEST(briefOf(v28) == (std::vector<std::string>{"100 EVN warning"}),
                boost::test_tools::per_element());
 }
@@ -317,11 +324,12 @@ BOOST_AUTO_TEST_CASE(reports_required_fields_by_position)
 
 BOOST_AUTO_TEST_CASE(checks_primitive_formats_in_every_component)
 {
-    BOOST_TEST(briefOf(adt({"EVN||2024-05-06", "PID|1||1^^^H^MR||DOE||19801301|F|||||^PRN^PH^^^555^12a4",
-                            "PV1|x|I"})) ==
-                   (std::vector<std::string>{"102 EVN[1]-2.1 error", "102 PID[1]-7.1 error",
-                                             "102 PID[1]-13[1].7 error", "102 PV1[1]-1 error"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        briefOf(adt({"EVN||2024-05-06", "PID|1||1^^^H^MR||DOE||19801301|F|||||^PRN^PH^^^555^12a4",
+                     "PV1|x|I"})) ==
+            (std::vector<std::string>{"102 EVN[1]-2.1 error", "102 PID[1]-7.1 error",
+                                      "102 PID[1]-13[1].7 error", "102 PV1[1]-1 error"}),
+        boost::test_tools::per_element());
     BOOST_TEST(briefOf(adt({"EVN||20240506143015.1234-0500", "PID|1||1^^^H^MR||DOE||1980|F",
                             "PV1|1|I|||||||||||||||||||||||||+12.50"})) == None,
                boost::test_tools::per_element());
@@ -333,9 +341,10 @@ BOOST_AUTO_TEST_CASE(checks_values_of_coded_fields_against_the_tables)
                             "PV1|1|I"})) ==
                    (std::vector<std::string>{"103 PID[1]-8 warning", "103 PID[1]-30 error"}),
                boost::test_tools::per_element());
-    BOOST_TEST(briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||ACK^A01^ACK|1|P|2.5.1|||XX", "MSA|ZZ|9"})) ==
-                   (std::vector<std::string>{"103 MSH[1]-15 error", "103 MSA[1]-1 error"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        briefOf(er7({"MSH|^~\\&|A|B|C|D|20240506||ACK^A01^ACK|1|P|2.5.1|||XX", "MSA|ZZ|9"})) ==
+            (std::vector<std::string>{"103 MSH[1]-15 error", "103 MSA[1]-1 error"}),
+        boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(reports_too_many_repetitions)
@@ -386,19 +395,19 @@ BOOST_AUTO_TEST_CASE(checks_obx_5_against_the_type_obx_2_names)
                             "OBX|8|CWE|H^H^L||POS^Positive^L~NEG||||||F",
                             "OBX|9|SN|I^I^L||>=^10^-^20||||||F"})) ==
                    (std::vector<std::string>{"102 OBX[1]-5[1] error", "102 OBX[2]-5[1] error",
-                                             "102 OBX[3]-5[1] error", "102 OBX[5]-5[1].1 error", "102 OBX[6]-5[1] error",
-                                             "103 OBX[7]-2 error"}),
+                                             "102 OBX[3]-5[1] error", "102 OBX[5]-5[1].1 error",
+                                             "102 OBX[6]-5[1] error", "103 OBX[7]-2 error"}),
                boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(requires_obx_1_unique_within_its_obr_group)
 {
-    BOOST_TEST(briefOf(oru({"OBR|1||F1|P^Panel^L", "OBX|1|NM|A^A^L||1||||||F",
-                            "OBX|2|NM|B^B^L||1||||||F", "OBX|1|NM|C^C^L||1||||||F",
-                            "OBR|2||F2|Q^Panel^L", "OBX|1|NM|A^A^L||1||||||F",
-                            "SPM|1|||BLD^Blood^L", "OBX|1|NM|T^T^L||1||||||F"})) ==
-                   (std::vector<std::string>{"100 OBX[3]-1 error"}),
-               boost::test_tools::per_element());
+    BOOST_TEST(
+        briefOf(oru({"OBR|1||F1|P^Panel^L", "OBX|1|NM|A^A^L||1||||||F", "OBX|2|NM|B^B^L||1||||||F",
+                     "OBX|1|NM|C^C^L||1||||||F", "OBR|2||F2|Q^Panel^L", "OBX|1|NM|A^A^L||1||||||F",
+                     "SPM|1|||BLD^Blood^L", "OBX|1|NM|T^T^L||1||||||F"})) ==
+            (std::vector<std::string>{"100 OBX[3]-1 error"}),
+        boost::test_tools::per_element());
 }
 
 // ---- conformance profiles ----
@@ -406,8 +415,8 @@ BOOST_AUTO_TEST_CASE(requires_obx_1_unique_within_its_obr_group)
 BOOST_AUTO_TEST_CASE(profile_requires_fields_and_components_in_every_repetition)
 {
     const ConformanceProfile profile = profileOf("profile P\nrequire MSH-21 PID-11.5\n");
-    const std::string bytes = adt({"EVN||20240506",
-                                   "PID|1||1^^^H^MR||DOE|||F|||^^City^^12345~^^Town", "PV1|1|I"});
+    const std::string bytes =
+        adt({"EVN||20240506", "PID|1||1^^^H^MR||DOE|||F|||^^City^^12345~^^Town", "PV1|1|I"});
     BOOST_TEST(lines(check(bytes, &profile)) ==
                    (std::vector<std::string>{
                        "MSH[1]-21: error: MSH-21: required field missing (profile P)",
@@ -419,9 +428,8 @@ BOOST_AUTO_TEST_CASE(profile_conditions_apply_per_repetition_or_per_segment)
 {
     const ConformanceProfile profile =
         profileOf("profile P\nrequire PID-22.3 when PID-22.1\nrequire PID-7 when PID-8 = F,M\n");
-    const std::string bytes = adt({"EVN||20240506",
-                                   "PID|1||1^^^H^MR||DOE|||F||||||||||||||N^No^HL70189~H^Hisp",
-                                   "PV1|1|I"});
+    const std::string bytes = adt(
+        {"EVN||20240506", "PID|1||1^^^H^MR||DOE|||F||||||||||||||N^No^HL70189~H^Hisp", "PV1|1|I"});
     BOOST_TEST(briefOf(bytes, &profile) ==
                    (std::vector<std::string>{"101 PID[1]-22[2].3 error", "101 PID[1]-7 error"}),
                boost::test_tools::per_element());
@@ -431,10 +439,10 @@ BOOST_AUTO_TEST_CASE(profile_forbids_values_and_checks_value_sets)
 {
     const ConformanceProfile profile =
         profileOf("profile P\nforbid PID-5.1\nvalues R POS NEG\nin OBX-5.1 R when OBX-2 = CWE\n");
-    const std::string bytes = oru({"PID|1||1^^^H^MR||~^^^^^^U~DOE", "OBR|1||F1|P^Panel^L",
-                                   "OBX|1|CWE|A^A^L||POS^Pos^L||||||F",
-                                   "OBX|2|CWE|B^B^L||MAYBE^Maybe^L||||||F",
-                                   "OBX|3|NM|C^C^L||5||||||F"});
+    const std::string bytes =
+        oru({"PID|1||1^^^H^MR||~^^^^^^U~DOE", "OBR|1||F1|P^Panel^L",
+             "OBX|1|CWE|A^A^L||POS^Pos^L||||||F", "OBX|2|CWE|B^B^L||MAYBE^Maybe^L||||||F",
+             "OBX|3|NM|C^C^L||5||||||F"});
     BOOST_TEST(briefOf(bytes, &profile) ==
                    (std::vector<std::string>{"102 PID[1]-5[3].1 error", "103 OBX[2]-5[1].1 error"}),
                boost::test_tools::per_element());
@@ -444,10 +452,10 @@ BOOST_AUTO_TEST_CASE(profile_unique_and_distinguish_work_per_group)
 {
     const ConformanceProfile unique = profileOf("profile P\nunique OBX-3.1 OBX-4\n");
     const ConformanceProfile distinguish = profileOf("profile P\ndistinguish OBX-3.1 by OBX-4\n");
-    const std::string bytes = oru({"OBR|1||F1|P^Panel^L", "OBX|1|NM|A^A^L|1|1||||||F",
-                                   "OBX|2|NM|A^A^L|1|2||||||F", "OBX|3|NM|B^B^L||3||||||F",
-                                   "OBX|4|NM|B^B^L||4||||||F", "OBR|2||F2|Q^Panel^L",
-                                   "OBX|1|NM|A^A^L|1|1||||||F"});
+    const std::string bytes =
+        oru({"OBR|1||F1|P^Panel^L", "OBX|1|NM|A^A^L|1|1||||||F", "OBX|2|NM|A^A^L|1|2||||||F",
+             "OBX|3|NM|B^B^L||3||||||F", "OBX|4|NM|B^B^L||4||||||F", "OBR|2||F2|Q^Panel^L",
+             "OBX|1|NM|A^A^L|1|1||||||F"});
     BOOST_TEST(briefOf(bytes, &unique) ==
                    (std::vector<std::string>{"100 OBX[2]-3.1 error", "100 OBX[4]-3.1 error"}),
                boost::test_tools::per_element());
@@ -469,7 +477,7 @@ BOOST_AUTO_TEST_CASE(profile_problems_name_file_and_line)
         where.push_back(p.location.toString());
     }
     BOOST_TEST(where == (std::vector<std::string>{"x.profile:3", "x.profile:4", "x.profile:5",
-                                                   "x.profile:6", "x.profile:7", "x.profile:8"}),
+                                                  "x.profile:6", "x.profile:7", "x.profile:8"}),
                boost::test_tools::per_element());
     problems.clear();
     BOOST_TEST(!ConformanceProfile::parse("require PID-3\n", "y.profile", problems).has_value());
@@ -484,8 +492,8 @@ namespace {
 
 std::vector<fs::path> phlipNegatives()
 {
-    return hl7gw::test::filesUnder(hl7gw::test::corpusDir() / "hl7v2/_malformed/cdc-phlip-flu-negative",
-                                   {".hl7"});
+    return hl7gw::test::filesUnder(
+        hl7gw::test::corpusDir() / "hl7v2/_malformed/cdc-phlip-flu-negative", {".hl7"});
 }
 
 std::vector<fs::path> allMalformed()
@@ -498,7 +506,8 @@ std::vector<fs::path> allMalformed()
 std::vector<fs::path> wellFormedSamples()
 {
     std::vector<fs::path> out;
-    for (const fs::path& p : hl7gw::test::filesUnder(hl7gw::test::corpusDir() / "hl7v2", {".hl7"})) {
+    for (const fs::path& p :
+         hl7gw::test::filesUnder(hl7gw::test::corpusDir() / "hl7v2", {".hl7"})) {
         const std::string name = p.filename().string();
         const std::string dir = p.parent_path().filename().string();
         const bool ig = dir == "hl7-v2-to-fhir-ig" && name.rfind("test_conversions-", 0) == 0;
@@ -553,8 +562,8 @@ BOOST_DATA_TEST_CASE(phlip_negative_files_yield_exactly_the_expected_issues,
                      bdata::make(phlipNegatives()), path)
 {
     const ConformanceProfile profile = phlipProfile();
-    const fs::path expectedPath = hl7gw::test::dataDir() / "hl7v2/malformed-expected" /
-                                  (path.stem().string() + ".expected");
+    const fs::path expectedPath =
+        hl7gw::test::dataDir() / "hl7v2/malformed-expected" / (path.stem().string() + ".expected");
     BOOST_REQUIRE_MESSAGE(fs::exists(expectedPath), expectedPath.string());
     std::vector<std::string> expected;
     std::istringstream in(hl7gw::test::readFile(expectedPath));
@@ -590,7 +599,8 @@ BOOST_DATA_TEST_CASE(every_malformed_file_gets_a_located_error, bdata::make(allM
     BOOST_TEST(located);
 }
 
-BOOST_DATA_TEST_CASE(well_formed_samples_match_their_structure, bdata::make(wellFormedSamples()), path)
+BOOST_DATA_TEST_CASE(well_formed_samples_match_their_structure, bdata::make(wellFormedSamples()),
+                     path)
 {
     const std::string name = path.filename().string();
     if (name.find("incomplete") != std::string::npos) {
@@ -603,8 +613,8 @@ BOOST_DATA_TEST_CASE(well_formed_samples_match_their_structure, bdata::make(well
     const IssueList issues = checkFile(hl7gw::test::readFile(path), nullptr);
     for (const auto& issue : issues) {
         const bool structural = issue.code == "100" || issue.severity == Severity::Fatal;
-        BOOST_TEST(!(structural && issue.severity != Severity::Warning),
-                   issue.location.toString() << ": " << issue.text);
+        BOOST_TEST(!(structural && issue.severity != Severity::Warning), issue.location.toString()
+                                                                             << ": " << issue.text);
     }
 }
 

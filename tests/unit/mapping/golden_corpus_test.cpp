@@ -92,10 +92,12 @@ BOOST_AUTO_TEST_CASE(microsoft_pairs_match_on_the_selected_facts)
                 fhir::validateResource(entry["resource"], invalid);
                 std::string text;
                 for (const core::Issue& issue : invalid)
-                    if (issue.severity == core::Severity::Error || issue.severity == core::Severity::Fatal)
+                    if (issue.severity == core::Severity::Error ||
+                        issue.severity == core::Severity::Fatal)
                         text += issue.location.path + ": " + issue.text + "\n";
                 BOOST_CHECK_MESSAGE(text.empty(), entry["resource"]["resourceType"].GetString()
-                                                      << " is not valid R4:\n" << text);
+                                                      << " is not valid R4:\n"
+                                                      << text);
             }
             rapidjson::Document theirs;
             core::Issue jsonIssue;
@@ -115,9 +117,9 @@ BOOST_AUTO_TEST_CASE(microsoft_pairs_match_on_the_selected_facts)
             extra += comparison.extra.size();
         }
     }
-    BOOST_TEST_MESSAGE("golden: pairs mapped " << mappedPairs << "/" << pairs.size() << ", facts matched "
-                                               << matched << ", missing " << missing << ", kept "
-                                               << keptCount << ", extra " << extra);
+    BOOST_TEST_MESSAGE("golden: pairs mapped "
+                       << mappedPairs << "/" << pairs.size() << ", facts matched " << matched
+                       << ", missing " << missing << ", kept " << keptCount << ", extra " << extra);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -37,7 +37,10 @@ class MappingsDir {
         fs::create_directories(path.parent_path());
         std::ofstream(path, std::ios::binary) << text;
     }
-    std::shared_ptr<const mapping::MapSet> load() const { return mapping::MapSet::load(root().string()); }
+    std::shared_ptr<const mapping::MapSet> load() const
+    {
+        return mapping::MapSet::load(root().string());
+    }
     /// The load error's text ("" when it loads).
     std::string loadError() const
     {
@@ -53,7 +56,8 @@ class MappingsDir {
     Poco::TemporaryFile dir_;
 };
 
-const char* const sexTable = "# table: sex\n# system: http://hl7.org/fhir/administrative-gender\nM\tmale\nF\tfemale\n";
+const char* const sexTable =
+    "# table: sex\n# system: http://hl7.org/fhir/administrative-gender\nM\tmale\nF\tfemale\n";
 
 const char* const basicTypes = R"(type CX -> Identifier
   value = .1
@@ -120,18 +124,25 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_column)
     };
     const std::vector<Case> cases = {
         {"resource p -> Patient\n\tbirthDate = PID-7\n", "p.map:2:1: tab in indentation"},
-        {"resource p -> Patient\n  birthdate = PID-7\n", "p.map:2:3: Patient has no element `birthdate`"},
+        {"resource p -> Patient\n  birthdate = PID-7\n",
+         "p.map:2:3: Patient has no element `birthdate`"},
         {"resource p -> Patient\n  birthDate = PID-77\n", "p.map:2:3: `PID-77`: PID has 39 fields"},
-        {"resource p -> Patient\n  gender = PID-8 | table(nope)\n", "p.map:2:3: no code table `nope`"},
-        {"resource p -> Patient\n  gender = PID-8 | shout\n", "p.map:2:20: unknown function `shout`"},
+        {"resource p -> Patient\n  gender = PID-8 | table(nope)\n",
+         "p.map:2:3: no code table `nope`"},
+        {"resource p -> Patient\n  gender = PID-8 | shout\n",
+         "p.map:2:20: unknown function `shout`"},
         {"resource p -> Patient\n  name = PID-5\n", "p.map:2:3: no type map from XPN to HumanName"},
-        {"resource p -> Patient\n  generalPractitioner = PID-3\n", "a Reference is made with @BINDING"},
+        {"resource p -> Patient\n  generalPractitioner = PID-3\n",
+         "a Reference is made with @BINDING"},
         {"resource p -> Patient\n  value = PID-3\n", "Patient has no element `value`"},
         {"resource p -> Patient\n  deceased = PID-30\n", "`deceased` is a choice"},
-        {"resource p -> Patient\n  birthDate = .1\n  gender = PID-8 | table(sex\n", "p.map:3:29: `(` not closed"},
-        {"message m for ADT^A01\n  birthDate = PID-7\n", "a message map holds `resource`, `each` and `error`"},
+        {"resource p -> Patient\n  birthDate = .1\n  gender = PID-8 | table(sex\n",
+         "p.map:3:29: `(` not closed"},
+        {"message m for ADT^A01\n  birthDate = PID-7\n",
+         "a message map holds `resource`, `each` and `error`"},
         {"message m for ADT^A01\n  resource nobody\n", "no resource map `nobody`"},
-        {"resource p -> Patient\n   birthDate = PID-7\n", "p.map:2:4: indentation is two spaces per level"},
+        {"resource p -> Patient\n   birthDate = PID-7\n",
+         "p.map:2:4: indentation is two spaces per level"},
         {"resource p -> Nobody\n  birthDate = PID-7\n", "`Nobody` is not a FHIR R4 resource type"},
         {"widget p\n", "p.map:1:1: a block starts with"},
         {"resource p -> Patient\n  birthDate = XYZ-1\n", "`XYZ` is not a v2 segment"},
@@ -151,19 +162,24 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_column)
 BOOST_AUTO_TEST_CASE(a_trigger_mapped_twice_is_an_error)
 {
     MappingsDir dir;
-    dir.write("v2-to-fhir/a.map", "resource p -> Patient\n  birthDate = PID-7\n\nmessage one for ADT^A01\n  resource p\n");
+    dir.write(
+        "v2-to-fhir/a.map",
+        "resource p -> Patient\n  birthDate = PID-7\n\nmessage one for ADT^A01\n  resource p\n");
     dir.write("v2-to-fhir/b.map", "message two for ADT^A04 ADT^A01\n  resource p\n");
     BOOST_TEST(dir.loadError().find("ADT^A01 is already mapped by `one`") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_shipped_maps_and_dialects_load_and_agree)
 {
-    auto maps = mapping::MapSet::load((dataDir().parent_path().parent_path() / "mappings").string());
-    auto dialects = mapping::Dialect::loadDirectory((dataDir().parent_path().parent_path() / "adapters").string());
+    auto maps =
+        mapping::MapSet::load((dataDir().parent_path().parent_path() / "mappings").string());
+    auto dialects = mapping::Dialect::loadDirectory(
+        (dataDir().parent_path().parent_path() / "adapters").string());
     BOOST_TEST(dialects.size() == 5u);
     for (const auto& [name, dialect] : dialects)
         BOOST_CHECK_NO_THROW(maps->check(dialect));
-    for (const char* trigger : {"ADT^A01", "SIU^S12", "ORU^R01", "ORM^O01", "REF^I12", "DFT^P03", "MDM^T02", "VXU^V04"}) {
+    for (const char* trigger :
+         {"ADT^A01", "SIU^S12", "ORU^R01", "ORM^O01", "REF^I12", "DFT^P03", "MDM^T02", "VXU^V04"}) {
         std::string t(trigger);
         BOOST_TEST(maps->messageMapFor(t.substr(0, 3), t.substr(4)) != nullptr, trigger);
     }
@@ -199,7 +215,8 @@ message adt for ADT^A01
     const rapidjson::Value* patient = firstResource(m.bundle, "Patient");
     BOOST_REQUIRE(patient);
     BOOST_TEST((*patient)["identifier"].Size() == 2u); // one per repetition
-    BOOST_TEST((*patient)["identifier"][1]["system"].GetString() == std::string("urn:hl7gw:id:OTHER"));
+    BOOST_TEST((*patient)["identifier"][1]["system"].GetString() ==
+               std::string("urn:hl7gw:id:OTHER"));
     BOOST_TEST((*patient)["name"].Size() == 2u);
     BOOST_TEST((*patient)["name"][0]["family"].GetString() == std::string("ZHANG"));
     BOOST_TEST((*patient)["birthDate"].GetString() == std::string("1990-03-07"));
@@ -209,7 +226,8 @@ message adt for ADT^A01
     // The key makes a conditional update; `|` in the token is the separator, escaped inside.
     const auto& entry = m.bundle["entry"][0];
     BOOST_TEST(entry["request"]["method"].GetString() == std::string("PUT"));
-    BOOST_TEST(entry["request"]["url"].GetString() == std::string("Patient?identifier=urn:hl7gw:id:HIS%7CP1"));
+    BOOST_TEST(entry["request"]["url"].GetString() ==
+               std::string("Patient?identifier=urn:hl7gw:id:HIS%7CP1"));
     core::IssueList invalid;
     fhir::validateResource(*patient, invalid);
     BOOST_TEST(!invalid.hasErrors());
@@ -245,7 +263,8 @@ message adt for ADT^A01
     BOOST_TEST((*encounter)["participant"].Size() == 2u);
     BOOST_TEST(std::string((*encounter)["participant"][0]["individual"]["reference"].GetString()) ==
                (*encounter)["participant"][1]["individual"]["reference"].GetString());
-    BOOST_TEST(std::string(a.bundle["entry"][0]["fullUrl"].GetString()).rfind("urn:uuid:", 0) == 0u);
+    BOOST_TEST(std::string(a.bundle["entry"][0]["fullUrl"].GetString()).rfind("urn:uuid:", 0) ==
+               0u);
 }
 
 BOOST_AUTO_TEST_CASE(data_errors_name_the_v2_position_and_the_map_line)
@@ -310,16 +329,15 @@ message oru for ORU^R01
       resource obs
     resource report
 )");
-    const std::string oru =
-        "MSH|^~\\&|LIS|HOSP|GW|GW|20261201083000||ORU^R01^ORU_R01|M2|P|2.5.1\r"
-        "PID|1||P1||ZHANG^SAN||19900307\r"
-        "OBR|1||F1|GLU^血糖\r"
-        "NTE|1||空腹\r"
-        "OBX|1|TX|A^第一行||line one\\.br\\line two~second rep\r"
-        "ZXX|ignored|inside the group\r"
-        "OBX|2|ST|B^second||2\r"
-        "OBR|2||F2|K^钾\r"
-        "OBX|1|ST|C^third||3\r";
+    const std::string oru = "MSH|^~\\&|LIS|HOSP|GW|GW|20261201083000||ORU^R01^ORU_R01|M2|P|2.5.1\r"
+                            "PID|1||P1||ZHANG^SAN||19900307\r"
+                            "OBR|1||F1|GLU^血糖\r"
+                            "NTE|1||空腹\r"
+                            "OBX|1|TX|A^第一行||line one\\.br\\line two~second rep\r"
+                            "ZXX|ignored|inside the group\r"
+                            "OBX|2|ST|B^second||2\r"
+                            "OBR|2||F2|K^钾\r"
+                            "OBX|1|ST|C^third||3\r";
     Mapped m = mapText(dir.load(), oru);
     BOOST_REQUIRE_MESSAGE(m.ok, (m.issues.size() ? m.issues[0].text : std::string()));
     BOOST_TEST(countResources(m.bundle, "Observation") == 3u);
@@ -335,8 +353,10 @@ message oru for ORU^R01
     BOOST_TEST(!reports[1]->HasMember("conclusion"));
     const rapidjson::Value* first = firstResource(m.bundle, "Observation");
     // \.br\ is a line break; repetitions joined by the map's separator.
-    BOOST_TEST((*first)["valueString"].GetString() == std::string("line one\nline two\nsecond rep"));
-    BOOST_TEST(std::string((*first)["subject"]["reference"].GetString()).rfind("urn:uuid:", 0) == 0u);
+    BOOST_TEST((*first)["valueString"].GetString() ==
+               std::string("line one\nline two\nsecond rep"));
+    BOOST_TEST(std::string((*first)["subject"]["reference"].GetString()).rfind("urn:uuid:", 0) ==
+               0u);
 }
 
 BOOST_AUTO_TEST_CASE(times_get_the_dialect_zone_and_durations_become_minutes)
@@ -353,9 +373,8 @@ BOOST_AUTO_TEST_CASE(times_get_the_dialect_zone_and_durations_become_minutes)
 message siu for SIU^S12
   resource appointment
 )");
-    const std::string siu =
-        "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000||SIU^S12|M3|P|2.5.1\r"
-        "SCH|1|2|||||||2|H|^^^202612030900\r";
+    const std::string siu = "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000||SIU^S12|M3|P|2.5.1\r"
+                            "SCH|1|2|||||||2|H|^^^202612030900\r";
     mapping::Dialect dialect = mapping::Dialect::standard();
     Mapped china = mapText(dir.load(), siu, dialect);
     BOOST_REQUIRE(china.ok);
@@ -375,7 +394,8 @@ BOOST_AUTO_TEST_SUITE(FhirToV2Engine)
 BOOST_AUTO_TEST_CASE(segments_follow_references_filter_and_repeat)
 {
     MappingsDir dir;
-    dir.write("tables/status-out.tsv", "# table: status-out\nbooked\tBooked\ncancelled\tCancelled\n");
+    dir.write("tables/status-out.tsv",
+              "# table: status-out\nbooked\tBooked\ncancelled\tCancelled\n");
     dir.write("fhir-to-v2/out.map", R"(outtype Identifier -> CX EI
   1 = value
 
@@ -439,12 +459,19 @@ outbound appt for Appointment
 BOOST_AUTO_TEST_CASE(outbound_load_errors_name_the_line)
 {
     MappingsDir dir;
-    dir.write("fhir-to-v2/out.map", "outbound appt for Appointment\n  message SIU S12\n  segment SCH\n    2 = identifer\n");
+    dir.write(
+        "fhir-to-v2/out.map",
+        "outbound appt for Appointment\n  message SIU S12\n  segment SCH\n    2 = identifer\n");
     std::string error = dir.loadError();
-    BOOST_TEST(error.find("out.map:4:5: `identifer`: Appointment has no element `identifer`") != std::string::npos, error);
+    BOOST_TEST(error.find("out.map:4:5: `identifer`: Appointment has no element `identifer`") !=
+                   std::string::npos,
+               error);
     MappingsDir writer;
-    writer.write("fhir-to-v2/out.map", "outbound appt for Appointment\n  message SIU S12\n  segment SCH\n    2 = identifier\n");
-    BOOST_TEST(writer.loadError().find("no writer from Identifier to EI") != std::string::npos, writer.loadError());
+    writer.write(
+        "fhir-to-v2/out.map",
+        "outbound appt for Appointment\n  message SIU S12\n  segment SCH\n    2 = identifier\n");
+    BOOST_TEST(writer.loadError().find("no writer from Identifier to EI") != std::string::npos,
+               writer.loadError());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

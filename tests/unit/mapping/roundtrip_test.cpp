@@ -23,7 +23,8 @@ BOOST_AUTO_TEST_CASE(fhir_to_v2_to_fhir_keeps_the_facts)
     const std::filesystem::path project = dataDir().parent_path().parent_path();
     auto maps = mapping::MapSet::load((project / "mappings").string());
     auto dialects = mapping::Dialect::loadDirectory((project / "adapters").string());
-    FactSelection selection = FactSelection::load(dataDir() / "mappings" / "roundtrip_selection.txt");
+    FactSelection selection =
+        FactSelection::load(dataDir() / "mappings" / "roundtrip_selection.txt");
     std::size_t checked = 0;
     for (const auto& path : filesUnder(project / "mappings" / "tests", {".json"})) {
         std::string name = path.filename().string();
@@ -32,7 +33,8 @@ BOOST_AUTO_TEST_CASE(fhir_to_v2_to_fhir_keeps_the_facts)
         BOOST_TEST_CONTEXT(name)
         {
             const mapping::Dialect* dialect = &mapping::Dialect::standard();
-            std::filesystem::path dialectFile = std::filesystem::path(path).replace_extension(".dialect");
+            std::filesystem::path dialectFile =
+                std::filesystem::path(path).replace_extension(".dialect");
             if (std::filesystem::exists(dialectFile)) {
                 std::string d = readFile(dialectFile);
                 d.erase(d.find_last_not_of(" \r\n") + 1);
@@ -48,7 +50,8 @@ BOOST_AUTO_TEST_CASE(fhir_to_v2_to_fhir_keeps_the_facts)
             BOOST_REQUIRE(out.map(input, er7, issues, {}));
 
             const hl7v2::Charset* charset = hl7v2::Charset::fromAnyName(dialect->charset);
-            hl7v2::Er7Parser parser(hl7v2::ParseOptions{charset ? charset : &hl7v2::Charset::utf8()});
+            hl7v2::Er7Parser parser(
+                hl7v2::ParseOptions{charset ? charset : &hl7v2::Charset::utf8()});
             hl7v2::Message message;
             core::IssueList parseIssues;
             BOOST_REQUIRE(parser.parse(er7, message, parseIssues));
