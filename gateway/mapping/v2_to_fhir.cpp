@@ -54,7 +54,8 @@ struct Item {
     enum class Kind : std::uint8_t { Element, Text, Code, Reference };
     Kind kind = Kind::Text;
     hl7v2::Element element;
-    std::string v2Type;
+    /// Points into the loaded maps or the codec's data tables, which outlive every run.
+    std::string_view v2Type;
     std::string text; // Text; Code: the code; Reference: the full URL
     std::string system, display;
     ValueOrigin origin;
@@ -473,7 +474,7 @@ class V2Run {
             // value does.
             item.v2Type =
                 !source.v2Type.empty() || source.component == 0
-                    ? (source.v2Type.empty() ? current->v2Type : source.v2Type)
+                    ? (source.v2Type.empty() ? current->v2Type : std::string_view(source.v2Type))
                     : runtimeComponentType(current->v2Type, source.component, source.subcomponent);
             if (source.component != 0) {
                 item.element = item.element.child(source.component);
@@ -529,18 +530,19 @@ class V2Run {
         return items;
     }
 
-    static std::string runtimeComponentType(const std::string& type, std::uint32_t component,
-                                            std::uint32_t subcomponent)
+    static std::string_view runtimeComponentType(std::string_view type, std::uint32_t component,
+                                                 std::uint32_t subcomponent)
     {
-        std::string t = type;
+        std::string_view t = type;
         for (std::uint32_t n : {component, subcomponent}) {
             if (n == 0 || t.empty())
                 break;
             const hl7v2::DataTypeDefinition* def = hl7v2::StructureTable::builtin().dataType(t);
             if (def == nullptr || def->components.empty())
-                t = n == 1 ? t : std::string();
+                t = n == 1 ? t : std::string_view();
             else
-                t = n <= def->components.size() ? def->components[n - 1] : std::string();
+                t = n <= def->components.size() ? std::string_view(def->components[n - 1])
+                                                : std::string_view();
         }
         return t;
     }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <thread>
 
 using hl7gw::test::Backends;
 using hl7gw::test::FhirFixture;
@@ -506,6 +507,47 @@ BOOST_DATA_TEST_CASE(capability_statement_tells_what_we_do, Backends, backend)
         }
     }
     BOOST_TEST(slotFound);
+}
+
+// Two Bundles naming the same doctor at once (a mapping channel's deliveries): the conditional
+// create must make the Practitioner once, not once per Bundle (ConditionalLocks).
+BOOST_DATA_TEST_CASE(concurrent_conditional_creates_make_one_resource, Backends, backend)
+{
+    FhirFixture fhir(backend);
+    const std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"fullUrl":"urn:uuid:0c3f1f46-7a4b-4d0e-9a59-0c7b3f1a2e11",
+       "resource":{"resourceType":"Practitioner","identifier":[{"system":"urn:hl7gw:id:HIS","value":"D42"}]},
+       "request":{"method":"POST","url":"Practitioner","ifNoneExist":"identifier=urn:hl7gw:id:HIS%7CD42"}},
+      {"resource":{"resourceType":"Encounter","status":"in-progress",
+        "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},
+        "participant":[{"individual":{"reference":"urn:uuid:0c3f1f46-7a4b-4d0e-9a59-0c7b3f1a2e11"}}]},
+       "request":{"method":"POST","url":"Encounter"}}]})";
+    constexpr int threads = 8;
+    std::vector<int> statuses(threads, 0);
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            Poco::Net::HTTPClientSession session("127.0.0.1", fhir.port());
+            Poco::Net::HTTPRequest request("POST", "/fhir", Poco::Net::HTTPMessage::HTTP_1_1);
+            request.setContentType("application/fhir+json");
+            request.setContentLength(static_cast<std::streamsize>(bundle.size()));
+            session.sendRequest(request) << bundle;
+            Poco::Net::HTTPResponse response;
+            std::string body;
+            Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+            statuses[static_cast<std::size_t>(t)] = response.getStatus();
+        });
+    }
+    for (std::thread& w : workers) {
+        w.join();
+    }
+    for (int status : statuses) {
+        BOOST_TEST(status == 200);
+    }
+    Reply doctors = fhir.get("Practitioner?identifier=urn:hl7gw:id:HIS%7CD42&_total=accurate");
+    BOOST_TEST(hl7gw::fhir::numberText(doctors.json["total"]) == "1");
+    Reply encounters = fhir.get("Encounter?_total=accurate");
+    BOOST_TEST(hl7gw::fhir::numberText(encounters.json["total"]) == std::to_string(threads));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

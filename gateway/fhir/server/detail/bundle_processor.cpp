@@ -193,6 +193,27 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
     FhirResponse failed;
     const std::size_t count =
         list != bundle.MemberEnd() && list->value.IsArray() ? list->value.Size() : 0;
+    // The conditional entries' criteria, locked before any of them is searched and held to
+    // the commit (ConditionalLocks): a concurrent Bundle naming the same doctor waits.
+    std::vector<std::string> criteria;
+    for (std::size_t i = 0; i < count; ++i) {
+        const rapidjson::Value& entry = list->value[static_cast<rapidjson::SizeType>(i)];
+        auto request = entry.IsObject() ? entry.FindMember("request") : entry.MemberEnd();
+        if (!entry.IsObject() || request == entry.MemberEnd() || !request->value.IsObject()) {
+            continue;
+        }
+        const std::string_view method = stringMember(request->value, "method");
+        const std::string_view url = stringMember(request->value, "url");
+        const std::string_view ifNoneExist = stringMember(request->value, "ifNoneExist");
+        const std::size_t question = url.find('?');
+        const std::string type(url.substr(0, std::min(question, url.find('/'))));
+        if (method == "POST" && !ifNoneExist.empty()) {
+            criteria.push_back(conditionalKey(type, ifNoneExist));
+        } else if ((method == "PUT" || method == "DELETE") && question != std::string_view::npos) {
+            criteria.push_back(conditionalKey(type, url.substr(question + 1)));
+        }
+    }
+    const auto held = conditionalLocks_.lock(criteria);
     auto fail = [&](int status, const char* code, const std::string& text, std::size_t index,
                     const std::string& tail = ".request") {
         return failure(context, status, code, text, entryPath(index) + tail);

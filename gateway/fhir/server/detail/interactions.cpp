@@ -536,6 +536,41 @@ FhirResponse Interactions::vread(Context& context)
     return resourceResponse(context, 200, *stored, context.path.query);
 }
 
+std::string conditionalKey(const std::string& type, std::string_view query)
+{
+    std::string key = type + "?";
+    std::size_t start = 0;
+    while (start <= query.size()) {
+        std::size_t end = query.find('&', start);
+        if (end == std::string_view::npos) {
+            end = query.size();
+        }
+        std::string part;
+        Poco::URI::decode(std::string(query.substr(start, end - start)), part);
+        if (!part.empty() && part.rfind("_format=", 0) != 0 && part.rfind("_pretty=", 0) != 0) {
+            key += part + "&";
+        }
+        start = end + 1;
+    }
+    return key;
+}
+
+std::vector<std::unique_lock<std::mutex>>
+Interactions::ConditionalLocks::lock(const std::vector<std::string>& criteria)
+{
+    std::vector<std::size_t> indexes;
+    for (const std::string& c : criteria) {
+        indexes.push_back(std::hash<std::string>{}(c) % Stripes);
+    }
+    std::sort(indexes.begin(), indexes.end());
+    indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
+    std::vector<std::unique_lock<std::mutex>> held;
+    for (std::size_t i : indexes) {
+        held.emplace_back(stripes_[i]);
+    }
+    return held;
+}
+
 FhirResponse Interactions::create(Context& context)
 {
     rapidjson::Document resource;
@@ -544,7 +579,9 @@ FhirResponse Interactions::create(Context& context)
         return failed;
     }
     const std::string_view ifNoneExist = context.request.header("if-none-exist");
+    std::vector<std::unique_lock<std::mutex>> held;
     if (!ifNoneExist.empty()) {
+        held = conditionalLocks_.lock({conditionalKey(context.path.type, ifNoneExist)});
         rest::QueryParams criteria;
         core::Issue issue;
         if (!rest::parseIfNoneExist(ifNoneExist, criteria, issue)) {
@@ -649,11 +686,15 @@ FhirResponse Interactions::update(Context& context)
 FhirResponse Interactions::conditionalUpdate(Context& context)
 {
     rest::QueryParams criteria;
+    std::string key = context.path.type + "?";
     for (const auto& param : context.path.query) {
         if (param.name != "_format" && param.name != "_pretty") {
             criteria.push_back(param);
+            key += param.name + "=" + param.value + "&";
         }
     }
+    // The same key conditionalKey() makes from the query text: decoded name=value pairs.
+    const auto held = conditionalLocks_.lock({key});
     std::vector<store::StoredResource> matches;
     FhirResponse failed;
     if (!conditionalMatches(context, context.path.type, criteria, matches, failed)) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hl7gw::fhir::server {
 
@@ -91,7 +92,27 @@ class Interactions {
     const OutboxHook outbox_;
     SearchRunner runner_;
     std::once_flag schemaOnce_;
+
+    /// Conditional writes (If-None-Exist, conditional update, and their transaction entries)
+    /// search and then write: two concurrent requests with the same criteria would both find
+    /// nothing and both create. Each criteria string maps to one of these stripes, held from
+    /// the search to the commit, so on one node the second request sees the first's resource.
+    /// Nodes sharing one PostgreSQL are not covered by it.
+    class ConditionalLocks {
+      public:
+        /// Locks the stripes of `criteria` ("Type?query" each), in stripe order (no deadlock).
+        std::vector<std::unique_lock<std::mutex>> lock(const std::vector<std::string>& criteria);
+
+      private:
+        static constexpr std::size_t Stripes = 64;
+        std::mutex stripes_[Stripes];
+    };
+    ConditionalLocks conditionalLocks_;
 };
+
+/// The key conditional writes are serialised on: `Type?` and the query's decoded name=value
+/// pairs, each followed by `&` (`_format` and `_pretty` left out).
+std::string conditionalKey(const std::string& type, std::string_view query);
 
 /// Micros as a FHIR instant ("2026-12-01T19:23:36.123456Z").
 std::string fhirInstant(store::Micros micros);
