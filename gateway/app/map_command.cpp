@@ -127,7 +127,6 @@ bool load(const std::string& mappingsDir, const std::string& adaptersDir,
         }
         if (mappingIsFile) {
             // The file's own message map: the last one it defines.
-            auto names = out.maps->describeMessageMaps();
             forcedName.clear();
             std::ifstream in(mapping);
             std::string line;

@@ -972,7 +972,6 @@ std::vector<FhirStep> parseFhirPath(std::string_view text, const SourcePosition&
                 fail("`[` not closed");
             std::string_view inner = text.substr(i + 1, close - i - 1);
             i = close + 1;
-            std::uint32_t n = 0;
             if (!inner.empty() && std::all_of(inner.begin(), inner.end(), [](char c) {
                     return std::isdigit(static_cast<unsigned char>(c));
                 })) {
@@ -988,7 +987,6 @@ std::vector<FhirStep> parseFhirPath(std::string_view text, const SourcePosition&
                     step.filterHasValue = true;
                 }
             }
-            (void)n;
         }
         if (text.substr(i, 2) == "->") {
             i += 2;
