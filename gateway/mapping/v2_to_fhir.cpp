@@ -784,8 +784,12 @@ class V2Run {
              s.materialize == Materialize::CodeToConcept)) {
             const TypeMap* typeMap = maps_.typeMap(item.v2Type, s.target.back().type->name());
             if (typeMap != nullptr && !hasCodingFunction(s)) {
+                if (++depth_ > 32)
+                    abort(s, "207", &item,
+                          "type maps nest deeper than 32 (a map applies itself to its own value?)");
                 Value object(rapidjson::kObjectType);
                 runBody(typeMap->body, object, scope, &item);
+                --depth_;
                 return object;
             }
         }
@@ -799,8 +803,14 @@ class V2Run {
             return ref;
         }
         case Materialize::TypeMap: {
+            // A type map may reach itself through its own components (CWE inside CWE): the
+            // data ends that, but a map that reads `.` again would not, so the depth is bounded.
+            if (++depth_ > 32)
+                abort(s, "207", &item,
+                      "type maps nest deeper than 32 (a map applies itself to its own value?)");
             Value object(rapidjson::kObjectType);
             runBody(s.typeMap->body, object, scope, &item);
+            --depth_;
             return object;
         }
         case Materialize::CodeToCoding:

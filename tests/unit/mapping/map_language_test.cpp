@@ -387,6 +387,32 @@ message siu for SIU^S12
                std::string("2026-12-03T09:00:00+05:30"));
 }
 
+BOOST_AUTO_TEST_CASE(a_map_that_applies_itself_stops_with_an_error_not_a_crash)
+{
+    MappingsDir dir;
+    dir.write("v2-to-fhir/loop.map", R"(type CWE CE -> CodeableConcept
+  text = .2
+  extension(urn:x).valueCodeableConcept = .
+
+resource condition -> Condition
+  code = DG1-3
+  subject = @patient
+
+resource patient -> Patient
+  birthDate = PID-7
+
+message adt for ADT^A01
+  resource patient
+  each DG1
+    resource condition
+)");
+    std::string message = adtA01 + "DG1|1||I10^Essential hypertension^I10\r";
+    Mapped m = mapText(dir.load(), message);
+    BOOST_TEST(!m.ok);
+    BOOST_REQUIRE(m.issues.size() == 1u);
+    BOOST_TEST(m.issues[0].text.find("nest deeper than 32") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(FhirToV2Engine)
