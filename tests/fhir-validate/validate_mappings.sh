@@ -11,6 +11,9 @@ trap 'rm -rf "$out"' EXIT
 failed=0
 cd "$project" || exit 1
 for input in "$corpus"/hl7v2-to-fhir/microsoft-fhir-converter/*.hl7 mappings/tests/*.hl7; do
+    case $input in
+        *.expected.hl7) continue ;; # FHIR -> v2 results; the round-trip test maps them back
+    esac
     dialect=()
     if [ -f "${input%.hl7}.dialect" ]; then
         dialect=(--dialect "$(tr -d ' \r\n' < "${input%.hl7}.dialect")")
