@@ -57,6 +57,10 @@ struct OutboxMessage {
     std::string orderKey; // per-key order, e.g. the patient
     std::string controlId;
     std::string payload;
+    /// Set when the message could not be made (the map failed): nothing is queued, and the
+    /// write's row is kept as an error with this text, so that `hl7gw messages list --state
+    /// error` shows what the destination never got.
+    std::string error;
 };
 
 struct ChangeOutcome {

@@ -109,9 +109,18 @@ void GroupCommitter::run()
         if (!error) {
             error = attempt([this] { target_.commit(); });
         }
-        for (int run = 2; error && run <= MaxAttempts && retryable(error); ++run) {
+        bool isolated = false;
+        for (int run = 2;
+             error && run <= MaxAttempts && (needsIsolation(error) || retryable(error)); ++run) {
             target_.rollback();
+            if (needsIsolation(error)) {
+                target_.isolate(true);
+                isolated = true;
+            }
             error = rerun(batch);
+        }
+        if (isolated) {
+            target_.isolate(false);
         }
         if (error) {
             target_.rollback();
@@ -180,6 +189,17 @@ std::exception_ptr GroupCommitter::rerun(const std::vector<WriteOp*>& batch)
         }
         target_.commit();
     });
+}
+
+bool GroupCommitter::needsIsolation(const std::exception_ptr& error)
+{
+    try {
+        std::rethrow_exception(error);
+    } catch (const IsolationNeeded&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
 }
 
 bool GroupCommitter::retryable(const std::exception_ptr& error) const

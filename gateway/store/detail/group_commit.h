@@ -8,12 +8,21 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 namespace hl7gw::store::detail {
 
 class Writer;
+
+/// Thrown by an op that went without a savepoint and met a failure it cannot undo alone in
+/// the shared transaction: the batch is rolled back and run again with Target::isolate(true),
+/// under which every op protects itself with a savepoint and reports its own refusal.
+class IsolationNeeded : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
 
 /// One write a caller hands to the writer thread. apply() runs in the writer thread, inside
 /// the batch's transaction, and runs again when the batch is retried; it keeps its results
@@ -52,6 +61,8 @@ class GroupCommitter {
         virtual void rollback() noexcept = 0;
         /// True when a batch that failed with `error` is worth running again as it is.
         virtual bool retryable(const Poco::Exception& error) const = 0;
+        /// On for the reruns of a batch that failed with IsolationNeeded.
+        virtual void isolate(bool on) noexcept = 0;
     };
 
     GroupCommitter(Target& target, std::size_t maxBatch, std::chrono::microseconds gatherWindow);
@@ -70,6 +81,7 @@ class GroupCommitter {
                               std::size_t target);
     std::exception_ptr rerun(const std::vector<WriteOp*>& batch);
     bool retryable(const std::exception_ptr& error) const;
+    static bool needsIsolation(const std::exception_ptr& error);
 
     Target& target_;
     const std::size_t maxBatch_;

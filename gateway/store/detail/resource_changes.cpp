@@ -1,5 +1,7 @@
 #include "gateway/store/detail/resource_changes.h"
 
+#include "gateway/store/detail/columns.h"
+#include "gateway/store/detail/group_commit.h"
 #include "gateway/store/detail/schema.h"
 #include "gateway/store/detail/writer.h"
 
@@ -29,16 +31,29 @@ std::int64_t toInt(const std::optional<std::string>& text)
     return text ? std::stoll(*text) : 0;
 }
 
+// What fhir_current holds for a change's resource before the change (0, 0: nothing).
+struct Stored {
+    std::int64_t rid = 0;
+    std::int64_t version = 0;
+};
+
 class Applier {
   public:
     Applier(SqlConnection& sql, Backend backend, const std::vector<std::string>& indexTables,
             Micros now)
-        : sql_(sql), backend_(backend), indexTables_(indexTables), now_(now)
+        : sql_(sql), backend_(backend), indexTables_(indexTables), now_(now),
+          // OR FAIL: a refused row ends the statement without undoing its earlier rows, so
+          // SQLite keeps no statement journal (a copy of every page each statement touches,
+          // a third of the writer's time). Nothing half done stays: a refusal throws, and the
+          // batch or the savepoint is rolled back.
+          insert_(backend == Backend::Sqlite ? "INSERT OR FAIL INTO" : "INSERT INTO"),
+          update_(backend == Backend::Sqlite ? "UPDATE OR FAIL" : "UPDATE")
     {
     }
 
-    /// False (with the stored version in `outcome`) when the change's precondition failed.
-    bool apply(const ResourceChange& change, ChangeOutcome& outcome)
+    /// The change's row and stored version; false (the outcome says why) when the stored
+    /// version is not the one the caller saw. Writes nothing.
+    bool check(const ResourceChange& change, Stored& stored, ChangeOutcome& outcome)
     {
         const bool pg = backend_ == Backend::Postgresql;
         // FOR UPDATE: another node's writer waits here until this transaction ends, then
@@ -47,35 +62,42 @@ class Applier {
             std::string("SELECT rid, version FROM fhir_current WHERE type = $1 AND id = $2") +
                 (pg ? " FOR UPDATE" : ""),
             {change.type, change.id});
-        const std::int64_t stored = found.empty() ? 0 : toInt(found[0][1]);
-        std::int64_t rid = found.empty() ? 0 : toInt(found[0][0]);
-        if (stored != change.expectedVersion) {
-            outcome.status = ChangeOutcome::Status::VersionConflict;
-            outcome.version = stored;
-            outcome.error = change.type + "/" + change.id + " is at version " +
-                            std::to_string(stored) + ", not " +
-                            std::to_string(change.expectedVersion);
-            return false;
+        stored.version = found.empty() ? 0 : toInt(found[0][1]);
+        stored.rid = found.empty() ? 0 : toInt(found[0][0]);
+        if (stored.version == change.expectedVersion) {
+            return true;
         }
+        outcome.status = ChangeOutcome::Status::VersionConflict;
+        outcome.version = stored.version;
+        outcome.error = change.type + "/" + change.id + " is at version " +
+                        std::to_string(stored.version) + ", not " +
+                        std::to_string(change.expectedVersion);
+        return false;
+    }
+
+    /// Writes the change whose check() passed.
+    void write(const ResourceChange& change, const Stored& stored, ChangeOutcome& outcome)
+    {
         const bool deleted = change.action == ResourceChange::Action::Delete;
-        const std::int64_t version = stored + 1;
+        const std::int64_t version = stored.version + 1;
+        std::int64_t rid = stored.rid;
         if (rid == 0) {
             const SqlRows inserted = sql_.query(
-                "INSERT INTO fhir_current (type, id, version, last_updated, deleted, "
-                "seq) VALUES ($1, $2, $3, $4, $5, 0) RETURNING rid",
+                insert_ + " fhir_current (type, id, version, last_updated, deleted, "
+                          "seq) VALUES ($1, $2, $3, $4, $5, 0) RETURNING rid",
                 {change.type, change.id, version, change.at, std::int64_t{deleted ? 1 : 0}});
             rid = toInt(inserted.at(0).at(0));
         }
         const SqlRows seqRow = sql_.query(
-            "INSERT INTO fhir_versions (rid, type, id, version, last_updated, deleted, method, "
-            "body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+            insert_ + " fhir_versions (rid, type, id, version, last_updated, deleted, method, "
+                      "body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
             {rid, change.type, change.id, version, change.at, std::int64_t{deleted ? 1 : 0},
              change.method, change.body});
         const std::int64_t seq = toInt(seqRow.at(0).at(0));
-        sql_.execute("UPDATE fhir_current SET version = $1, last_updated = $2, deleted = $3, "
-                     "seq = $4 WHERE rid = $5",
+        sql_.execute(update_ + " fhir_current SET version = $1, last_updated = $2, deleted = $3, "
+                               "seq = $4 WHERE rid = $5",
                      {version, change.at, std::int64_t{deleted ? 1 : 0}, seq, rid});
-        if (stored != 0) {
+        if (stored.version != 0) {
             for (const std::string& table : indexTables_) {
                 sql_.execute("DELETE FROM " + table + " WHERE rid = $1", {rid});
             }
@@ -90,20 +112,19 @@ class Applier {
                     chunk /= 2;
                 }
                 const std::size_t end = start + chunk;
-                std::vector<SqlValue> values;
+                values_.clear();
                 for (std::size_t r = start; r < end; ++r) {
-                    values.emplace_back(rid);
-                    values.insert(values.end(), rows.rows[r].begin(), rows.rows[r].end());
+                    values_.emplace_back(rid);
+                    values_.insert(values_.end(), rows.rows[r].begin(), rows.rows[r].end());
                 }
                 sql_.execute(
                     insertInto(rows.table, rows.columns, rows.rows[start].size() + 1, chunk),
-                    values);
+                    values_);
                 start = end;
             }
         }
         outcome.rid = rid;
         outcome.version = version;
-        return true;
     }
 
     // An inbound row stands for the change (state Processed, type "FHIR"), so the entries
@@ -111,6 +132,14 @@ class Applier {
     // came from.
     void queue(const OutboxMessage& message, const std::string& origin)
     {
+        if (!message.error.empty()) {
+            sql_.execute(adaptSql(backend_, "INSERT INTO messages (direction, state, received_at, "
+                                            "updated_at, channel, type, raw, error) VALUES (0, "
+                                            "$1, $2, $2, $3, 'FHIR', $4, $5)"),
+                         {std::int64_t{stateCode(MessageState::Error)}, now_, message.channel,
+                          SqlBlob{origin}, message.error});
+            return;
+        }
         const SqlRows parent = sql_.query(
             adaptSql(backend_,
                      "INSERT INTO messages (direction, state, received_at, updated_at, channel, "
@@ -129,7 +158,7 @@ class Applier {
     {
         std::string& text = inserts_[table + "(" + columns + ")" + std::to_string(rows)];
         if (text.empty()) {
-            text = "INSERT INTO " + table + " (rid" + (columns.empty() ? "" : ", ") + columns +
+            text = insert_ + " " + table + " (rid" + (columns.empty() ? "" : ", ") + columns +
                    ") VALUES ";
             std::size_t n = 0;
             for (std::size_t r = 0; r < rows; ++r) {
@@ -147,7 +176,10 @@ class Applier {
     const Backend backend_;
     const std::vector<std::string>& indexTables_;
     const Micros now_;
+    const std::string insert_;
+    const std::string update_;
     std::map<std::string, std::string> inserts_;
+    std::vector<SqlValue> values_; // one INSERT's parameters, reused
 };
 
 } // namespace
@@ -155,21 +187,33 @@ class Applier {
 ChangeOutcome applyResourceChanges(SqlConnection& sql, Backend backend,
                                    const std::vector<ResourceChange>& changes,
                                    const std::vector<OutboxMessage>& outbox,
-                                   const std::vector<std::string>& indexTables, Micros now)
+                                   const std::vector<std::string>& indexTables, Micros now,
+                                   bool isolated)
 {
-    ChangeOutcome outcome;
-    sql.execute("SAVEPOINT hl7gw_resources", {});
     Applier applier(sql, backend, indexTables, now);
+    // Every version is checked before anything is written, so a conflict, the common
+    // refusal, needs nothing undone.
+    std::vector<Stored> stored(changes.size());
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        ChangeOutcome conflict;
+        if (!applier.check(changes[i], stored[i], conflict)) {
+            conflict.failedChange = i;
+            return conflict;
+        }
+    }
+    // A savepoint makes SQLite copy every page the call touches before its first change
+    // (8 KiB each, twenty-odd B-trees a resource): most of the writer's time when every write
+    // has one. So a write goes without, and a refused row, which would leave the call half
+    // applied, asks for the batch to be run again with a savepoint around each call.
+    if (isolated) {
+        sql.execute("SAVEPOINT hl7gw_resources", {});
+    }
+    ChangeOutcome outcome;
     std::size_t i = 0;
     try {
         for (; i < changes.size(); ++i) {
             ChangeOutcome one;
-            if (!applier.apply(changes[i], one)) {
-                one.failedChange = i;
-                sql.execute("ROLLBACK TO SAVEPOINT hl7gw_resources", {});
-                sql.execute("RELEASE SAVEPOINT hl7gw_resources", {});
-                return one;
-            }
+            applier.write(changes[i], stored[i], one);
             if (i == 0) {
                 outcome = one;
             }
@@ -186,6 +230,9 @@ ChangeOutcome applyResourceChanges(SqlConnection& sql, Backend backend,
         if (!isConstraintViolation(e)) {
             throw;
         }
+        if (!isolated) {
+            throw IsolationNeeded(e.message());
+        }
         sql.execute("ROLLBACK TO SAVEPOINT hl7gw_resources", {});
         sql.execute("RELEASE SAVEPOINT hl7gw_resources", {});
         ChangeOutcome refused;
@@ -194,7 +241,9 @@ ChangeOutcome applyResourceChanges(SqlConnection& sql, Backend backend,
         refused.error = e.message();
         return refused;
     }
-    sql.execute("RELEASE SAVEPOINT hl7gw_resources", {});
+    if (isolated) {
+        sql.execute("RELEASE SAVEPOINT hl7gw_resources", {});
+    }
     return outcome;
 }
 

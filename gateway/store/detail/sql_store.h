@@ -83,6 +83,7 @@ class SqlMessageStore final : public MessageStore,
     void commit() override;
     void rollback() noexcept override;
     bool retryable(const Poco::Exception& error) const override;
+    void isolate(bool on) noexcept override { isolated_ = on; }
     template <typename Fn> void write(Fn&& fn);
     template <typename Fn> auto read(Fn&& fn) -> decltype(fn(std::declval<Poco::Data::Session&>()));
     template <typename Fn> auto readSql(Fn&& fn) -> decltype(fn(std::declval<SqlConnection&>()));
@@ -95,6 +96,7 @@ class SqlMessageStore final : public MessageStore,
     std::size_t openReaders_ = 0;
     std::unique_ptr<ResourceCache> cache_; // SQLite only: no other process writes resources
     std::mutex indexTablesMutex_;
+    bool isolated_ = false;                     // the committer thread's: IsolationNeeded reruns
     std::vector<std::string> indexTables_;      // the FHIR layer's, for resource writes
     std::unique_ptr<GroupCommitter> committer_; // last: its thread stops before the rest goes
 };

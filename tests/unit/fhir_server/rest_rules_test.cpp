@@ -115,7 +115,15 @@ BOOST_DATA_TEST_CASE(create_read_update_delete_and_versions, Backends, backend)
     BOOST_TEST(updated.header("etag") == "W/\"2\"");
     BOOST_TEST(std::string(updated.json["meta"]["versionId"].GetString()) == "2");
     BOOST_TEST(fhir.put("Patient/" + id, v2, {{"If-Match", "W/\"1\""}}).status == 412);
-    BOOST_TEST(fhir.put("Patient/" + id, v2, {{"If-Match", "W/\"2\""}}).status == 200);
+    // The same content again is no change: no new version.
+    Reply same = fhir.put("Patient/" + id, v2, {{"If-Match", "W/\"2\""}});
+    BOOST_TEST(same.status == 200);
+    BOOST_TEST(same.header("etag") == "W/\"2\"");
+    BOOST_TEST(std::string(same.json["meta"]["versionId"].GetString()) == "2");
+    std::string v3 = v2;
+    v3.replace(v3.find("\"female\""), 8, "\"other\"");
+    BOOST_TEST(fhir.put("Patient/" + id, v3, {{"If-Match", "W/\"2\""}}).header("etag") ==
+               "W/\"3\"");
 
     BOOST_TEST(std::string(fhir.get("Patient/" + id + "/_history/1").json["gender"].GetString()) ==
                "male");
@@ -156,6 +164,7 @@ BOOST_DATA_TEST_CASE(bookings_need_if_match, Backends, backend)
     std::string body = fhir.get("Slot/" + id).body;
     Reply missing = fhir.put("Slot/" + id, body);
     BOOST_TEST(missing.status == 428);
+    body.replace(body.find("\"free\""), 6, "\"busy\"");
     BOOST_TEST(fhir.put("Slot/" + id, body, {{"If-Match", "W/\"1\""}}).status == 200);
     BOOST_TEST(fhir.put("Slot/" + id, body, {{"If-Match", "W/\"1\""}}).status == 412);
 }
@@ -459,10 +468,11 @@ BOOST_DATA_TEST_CASE(transactions_are_all_or_nothing, Backends, backend)
 BOOST_DATA_TEST_CASE(writes_queue_their_outbox_messages_in_the_same_transaction, Backends, backend)
 {
     auto hook = [](const hl7gw::store::ResourceChange& change, const rapidjson::Value&,
+                   const hl7gw::fhir::CommitView&,
                    std::vector<hl7gw::store::OutboxMessage>& outbox) {
         if (change.type == "Appointment") {
             outbox.push_back({"fhir-booking", "his", "SIU^S12", change.id, "c-" + change.id,
-                              "MSH|^~\\&|GW|" + change.id});
+                              "MSH|^~\\&|GW|" + change.id, {}});
         }
     };
     FhirFixture fhir(backend, {}, hook);
@@ -481,6 +491,47 @@ BOOST_DATA_TEST_CASE(writes_queue_their_outbox_messages_in_the_same_transaction,
         fhir.post("Appointment", R"({"resourceType":"Appointment","status":"booked"})").status ==
         422);
     BOOST_TEST(fhir.store().claim("his", "test", 10, INT64_MAX / 2, INT64_MAX / 2 + 1).empty());
+}
+
+// A feed sends the same doctor with every message: an unchanged conditional PUT keeps its
+// version and queues nothing; a changed one makes a version and queues its message.
+BOOST_DATA_TEST_CASE(unchanged_updates_write_no_version_and_queue_nothing, Backends, backend)
+{
+    auto hook = [](const hl7gw::store::ResourceChange& change, const rapidjson::Value&,
+                   const hl7gw::fhir::CommitView&,
+                   std::vector<hl7gw::store::OutboxMessage>& outbox) {
+        // One order key per message, so that a claim sees them all at once.
+        const std::string key = change.id + "-" + std::to_string(change.expectedVersion);
+        outbox.push_back({"feed", "his", "ADT^A31", key, "c-" + key, "MSH|^~\\&|GW", {}});
+    };
+    FhirFixture fhir(backend, {}, hook);
+    auto bundle = [](const std::string& family) {
+        return R"({"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Practitioner","identifier":[{"system":"urn:hl7gw:id:HIS","value":"D7"}],
+                       "name":[{"family":")" +
+               family + R"("}]},
+           "request":{"method":"PUT","url":"Practitioner?identifier=urn:hl7gw:id:HIS%7CD7"}}]})";
+    };
+    auto etag = [](const Reply& reply) {
+        return std::string(reply.json["entry"][0]["response"]["etag"].GetString());
+    };
+    const Reply first = fhir.post("", bundle("王"));
+    BOOST_REQUIRE(first.status == 200);
+    BOOST_TEST(etag(first) == "W/\"1\"");
+    const Reply again = fhir.post("", bundle("王"));
+    BOOST_REQUIRE(again.status == 200);
+    BOOST_TEST(etag(again) == "W/\"1\"");
+    const Reply changed = fhir.post("", bundle("李"));
+    BOOST_REQUIRE(changed.status == 200);
+    BOOST_TEST(etag(changed) == "W/\"2\"");
+    const std::string path = relative(first.json["entry"][0]["response"]["location"].GetString());
+    const std::string id =
+        path.substr(std::string("Practitioner/").size(),
+                    path.find("/_history") - std::string("Practitioner/").size());
+    BOOST_TEST(entries(fhir.get("Practitioner/" + id + "/_history")) == 2u);
+    // Two messages: the create and the change, none for the repeat.
+    BOOST_TEST(fhir.store().claim("his", "test", 10, INT64_MAX / 2, INT64_MAX / 2 + 1).size() ==
+               2u);
 }
 
 BOOST_DATA_TEST_CASE(capability_statement_tells_what_we_do, Backends, backend)

@@ -28,11 +28,7 @@ class FakeTarget final : public detail::GroupCommitter::Target {
         current_.clear();
         ++begins;
     }
-    void apply(detail::WriteOp& op) override
-    {
-        std::lock_guard lock(mutex_);
-        current_.push_back(&op);
-    }
+    void apply(detail::WriteOp& op) override;
     void commit() override
     {
         std::this_thread::sleep_for(std::chrono::microseconds(300));
@@ -56,6 +52,12 @@ class FakeTarget final : public detail::GroupCommitter::Target {
     {
         return dynamic_cast<const Poco::IOException*>(&error) != nullptr;
     }
+    void isolate(bool on) noexcept override
+    {
+        std::lock_guard lock(mutex_);
+        isolated_ = on;
+        isolations.push_back(on);
+    }
 
     // Written before the committer starts, read after it stopped.
     std::size_t failBatchesOf = 0;
@@ -64,9 +66,12 @@ class FakeTarget final : public detail::GroupCommitter::Target {
     int rollbacks = 0;
     std::vector<std::vector<detail::WriteOp*>> committed;
     std::vector<std::vector<detail::WriteOp*>> failed;
+    std::vector<bool> isolations;           // each isolate() call
+    std::vector<bool> refusingRunsIsolated; // per apply of a RefusingOp: isolated or not
 
   private:
     std::mutex mutex_;
+    bool isolated_ = false;
     std::vector<detail::WriteOp*> current_;
     bool retried_ = false;
 };
@@ -75,6 +80,25 @@ class NoOp final : public detail::WriteOp {
   public:
     void apply(detail::Writer&) override {}
 };
+
+/// An op whose row is refused: without isolation it cannot undo itself alone (as a resource
+/// write without its savepoint).
+class RefusingOp final : public detail::WriteOp {
+  public:
+    void apply(detail::Writer&) override {}
+};
+
+void FakeTarget::apply(detail::WriteOp& op)
+{
+    std::lock_guard lock(mutex_);
+    if (dynamic_cast<RefusingOp*>(&op) != nullptr) {
+        refusingRunsIsolated.push_back(isolated_);
+        if (!isolated_) {
+            throw detail::IsolationNeeded("UNIQUE constraint failed");
+        }
+    }
+    current_.push_back(&op);
+}
 
 /// Each of `threads` callers submits `each` ops; returns, per op, whether its submit threw.
 std::map<const detail::WriteOp*, bool> submitConcurrently(detail::GroupCommitter& committer,
@@ -188,6 +212,25 @@ BOOST_AUTO_TEST_CASE(a_retryable_failure_runs_the_batch_again)
     BOOST_TEST(target.rollbacks == 1);
     BOOST_REQUIRE(target.committed.size() == 1u);
     BOOST_TEST(target.committed.front().front() == &op);
+}
+
+BOOST_AUTO_TEST_CASE(isolation_needed_reruns_the_batch_isolated_and_then_goes_back)
+{
+    FakeTarget target;
+    RefusingOp refusing;
+    NoOp after;
+    {
+        detail::GroupCommitter committer(target, 512, std::chrono::microseconds(2000));
+        committer.submit(refusing);
+        committer.submit(after);
+    }
+    // First run refused without isolation, the rerun isolated, and the next batch plain.
+    BOOST_TEST(target.refusingRunsIsolated == std::vector<bool>({false, true}));
+    BOOST_TEST(target.isolations == std::vector<bool>({true, false}));
+    BOOST_TEST(target.rollbacks == 1);
+    BOOST_REQUIRE(target.committed.size() == 2u);
+    BOOST_TEST(target.committed[0].front() == &refusing);
+    BOOST_TEST(target.committed[1].front() == &after);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -461,6 +461,11 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                 continue;
             }
             step.status = live ? 200 : 201;
+            if (live && sameContent(writes[p].resource, *stored)) {
+                step.write = false;
+                step.existingCopy = *stored;
+                continue;
+            }
             changes.push_back(&writes[p]);
         }
     }

@@ -81,10 +81,20 @@ store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*
     std::vector<store::OutboxMessage> outbox;
     changes.reserve(writes.size());
     static const rapidjson::Value none;
+    CommitView view;
+    if (outbox_) {
+        for (const PreparedWrite* write : writes) {
+            if (write->resource.IsObject()) {
+                view.resources.emplace_back(write->change.type + "/" + write->change.id,
+                                            &write->resource);
+            }
+        }
+    }
     for (const PreparedWrite* write : writes) {
         changes.push_back(write->change);
         if (outbox_) {
-            outbox_(write->change, write->resource.IsObject() ? write->resource : none, outbox);
+            outbox_(write->change, write->resource.IsObject() ? write->resource : none, view,
+                    outbox);
         }
     }
     return store_.apply(changes, outbox);
@@ -620,6 +630,37 @@ FhirResponse Interactions::create(Context& context)
     return writeResponse(context, 201, write);
 }
 
+bool sameContent(const rapidjson::Value& prepared, const store::StoredResource& stored)
+{
+    if (stored.deleted || stored.body.empty()) {
+        return false;
+    }
+    rapidjson::Document current;
+    core::Issue issue;
+    if (!parseJson(stored.body, current, issue) || !current.IsObject()) {
+        return false;
+    }
+    const auto mine = prepared.FindMember("meta");
+    auto theirs = current.FindMember("meta");
+    if (mine == prepared.MemberEnd() || theirs == current.MemberEnd() || !mine->value.IsObject() ||
+        !theirs->value.IsObject()) {
+        return false;
+    }
+    // The server-kept members take the new values; everything else must be equal
+    // (rapidjson compares objects member by member, in any order).
+    for (const char* kept : {"versionId", "lastUpdated"}) {
+        const auto value = mine->value.FindMember(kept);
+        if (value == mine->value.MemberEnd()) {
+            return false;
+        }
+        theirs->value.RemoveMember(kept);
+        theirs->value.AddMember(rapidjson::StringRef(kept),
+                                rapidjson::Value(value->value, current.GetAllocator()),
+                                current.GetAllocator());
+    }
+    return current == prepared;
+}
+
 FhirResponse Interactions::update(Context& context)
 {
     rapidjson::Document resource;
@@ -666,6 +707,13 @@ FhirResponse Interactions::update(Context& context)
         core::IssueList issues;
         if (!prepare(context, resource, type, id, seen, "PUT", write, issues)) {
             return failure(context, issues);
+        }
+        if (stored && sameContent(write.resource, *stored)) {
+            FhirResponse unchanged = resourceResponse(context, 200, *stored, {});
+            if (context.prefer.returnPreference == rest::PreferReturn::Minimal) {
+                unchanged.body.clear();
+            }
+            return unchanged;
         }
         const auto outcome = commit({&write});
         if (outcome.status == store::ChangeOutcome::Status::Applied) {
@@ -745,6 +793,13 @@ FhirResponse Interactions::conditionalUpdate(Context& context)
     if (!prepare(context, resource, context.path.type, match.id, match.version, "PUT", write,
                  issues)) {
         return failure(context, issues);
+    }
+    if (sameContent(write.resource, match)) {
+        FhirResponse unchanged = resourceResponse(context, 200, match, {});
+        if (context.prefer.returnPreference == rest::PreferReturn::Minimal) {
+            unchanged.body.clear();
+        }
+        return unchanged;
     }
     const auto outcome = commit({&write});
     if (outcome.status != store::ChangeOutcome::Status::Applied) {

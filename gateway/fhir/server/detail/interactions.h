@@ -114,6 +114,12 @@ class Interactions {
 /// pairs, each followed by `&` (`_format` and `_pretty` left out).
 std::string conditionalKey(const std::string& type, std::string_view query);
 
+/// True when `prepared` (a PUT's resource after prepare()) says what the stored current
+/// version says, meta.versionId and meta.lastUpdated aside: such an update writes nothing
+/// (no new version, no outbox message), as FHIR lets a server do. Feeds that send the same
+/// Practitioner or Location with every message would otherwise add a version each time.
+bool sameContent(const rapidjson::Value& prepared, const store::StoredResource& stored);
+
 /// Micros as a FHIR instant ("2026-12-01T19:23:36.123456Z").
 std::string fhirInstant(store::Micros micros);
 
