@@ -4,6 +4,7 @@
 #include "gateway/console/http_server.h"
 #include "gateway/core/logging.h"
 #include "gateway/routing/engine.h"
+#include "gateway/routing/fhir_feed.h"
 #include "gateway/transport/mllp.h"
 
 #include <Poco/Logger.h>
@@ -240,7 +241,12 @@ int runServe(const ServeCommandOptions& options)
                              });
     std::unique_ptr<fhir::FhirServer> fhirServer;
     if (config.fhirEnabled) {
-        fhirServer = std::make_unique<fhir::FhirServer>(config.fhir, store->resources());
+        // Channels with a `fhir` source turn the server's writes into queued messages, in the
+        // write's own transaction; a reload's channels take effect at once (the snapshot).
+        fhirServer = std::make_unique<fhir::FhirServer>(
+            config.fhir, store->resources(), core::SystemClock::instance(),
+            routing::makeFhirOutboxHook([enginePtr] { return enginePtr->snapshot(); },
+                                        store->resources()));
         http.mountFhir(*fhirServer);
         // The channels' fhir_store destinations write through it (in-process, no HTTP).
         config.fhirStore->bind(fhirServer.get());

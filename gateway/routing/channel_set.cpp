@@ -1,6 +1,7 @@
 #include "gateway/routing/channel_set.h"
 
 #include "gateway/core/config_reader.h"
+#include "gateway/routing/fhir_feed.h"
 #include "gateway/routing/stage_registry.h"
 
 namespace hl7gw::routing {
@@ -100,11 +101,16 @@ ChannelPtr readChannel(const std::string& where, const rapidjson::Value& value,
                 dir.pollMs = source.integer("poll_ms", dir.pollMs, 10, 3'600'000);
                 dir.doneDirectory = source.string("done", {});
                 channel->directories.push_back(std::move(dir));
+            } else if (type == "fhir") {
+                if (channel->fhirFeed) {
+                    source.fail("type", "one fhir source per channel (list its resources)");
+                }
+                channel->fhirFeed = registry.makeFhirFeed(source);
             } else if (type == "mllp") {
                 // MLLP listeners name their channel in the top-level "mllp" list; accepted
                 // here too so that a channel file can say where its messages come from.
             } else {
-                source.fail("type", "expected mllp, http or directory, found '" + type + "'");
+                source.fail("type", "expected mllp, http, directory or fhir, found '" + type + "'");
             }
             source.finish();
         }

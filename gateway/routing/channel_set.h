@@ -16,6 +16,7 @@
 namespace hl7gw::routing {
 
 class StageRegistry;
+class FhirFeed;
 
 /// How a channel answers (STANDARDS.md §1.6): `standard` follows MSH-15/MSH-16 (original mode
 /// when both are empty, enhanced otherwise); `original` always answers AA/AE/AR (many Chinese
@@ -64,6 +65,8 @@ struct Channel {
     int utcOffsetMinutes = 480; // for MSH-7 of the ACKs we write (China: +08:00)
     bool httpSource = false;    // POST /hl7/<name> accepted
     std::vector<DirectorySourceConfig> directories;
+    /// A `fhir` source: FHIR writes of its types become messages of this channel.
+    std::shared_ptr<const FhirFeed> fhirFeed;
 
     std::vector<FilterPtr> filters;
     std::vector<TransformPtr> transforms;

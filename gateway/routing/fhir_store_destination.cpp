@@ -1,6 +1,7 @@
 #include "gateway/routing/fhir_store_destination.h"
 
 #include "gateway/fhir/server/fhir_server.h"
+#include "gateway/routing/fhir_feed.h"
 
 #include <rapidjson/document.h>
 
@@ -75,7 +76,10 @@ std::string locations(const std::string& body)
 
 class FhirStoreSender final : public Sender {
   public:
-    explicit FhirStoreSender(std::shared_ptr<const FhirStoreLink> link) : link_(std::move(link)) {}
+    FhirStoreSender(std::shared_ptr<const FhirStoreLink> link, std::string name)
+        : link_(std::move(link)), name_(std::move(name))
+    {
+    }
 
     DeliveryResult send(std::string_view payload) override
     {
@@ -93,6 +97,8 @@ class FhirStoreSender final : public Sender {
         request.headers = {{"content-type", "application/fhir+json"},
                            {"accept", "application/fhir+json"}};
         request.body = std::string(payload);
+        // Feeds listing this destination in `ignore_from` send none of its writes on.
+        const FhirWriteOrigin origin(name_);
         const fhir::FhirResponse response = server->handle(request);
         result.response = std::to_string(response.status);
         if (response.status >= 200 && response.status < 300) {
@@ -118,19 +124,24 @@ class FhirStoreSender final : public Sender {
 
   private:
     std::shared_ptr<const FhirStoreLink> link_;
+    const std::string name_;
 };
 
 class FhirStoreDestination final : public DestinationKind {
   public:
-    explicit FhirStoreDestination(std::shared_ptr<const FhirStoreLink> link)
-        : link_(std::move(link))
+    FhirStoreDestination(std::shared_ptr<const FhirStoreLink> link, std::string name)
+        : link_(std::move(link)), name_(std::move(name))
     {
     }
-    SenderPtr makeSender() const override { return std::make_unique<FhirStoreSender>(link_); }
+    SenderPtr makeSender() const override
+    {
+        return std::make_unique<FhirStoreSender>(link_, name_);
+    }
     std::string describe() const override { return "fhir-store:in-process"; }
 
   private:
     std::shared_ptr<const FhirStoreLink> link_;
+    const std::string name_;
 };
 
 } // namespace
@@ -142,7 +153,8 @@ DestinationKindPtr makeFhirStoreDestination(core::ConfigReader& config,
         config.fail("type", "fhir_store writes to the gateway's own FHIR server, which is "
                             "disabled (fhir.enabled is false)");
     }
-    return std::make_shared<const FhirStoreDestination>(std::move(link));
+    // The destination's name (read by the channel before this factory) marks its writes.
+    return std::make_shared<const FhirStoreDestination>(std::move(link), config.string("name", {}));
 }
 
 } // namespace hl7gw::routing

@@ -124,12 +124,11 @@ class MappingTransform final : public Transform {
 
 } // namespace
 
-TransformPtr makeMappingTransform(core::ConfigReader& config, const std::string& baseDirectory,
-                                  MapSetCache* cache)
+LoadedMaps loadMaps(core::ConfigReader& config, const std::string& baseDirectory,
+                    MapSetCache* cache)
 {
     const std::string mappingsDir =
         requireDirectory(config, "mappings_dir", baseDirectory, "mappings");
-    const std::string mappingName = config.string("mapping", {});
     const std::string dialectName = config.string("dialect", {});
     // Read even when no dialect is named, so that the key is known (and checked when given).
     const bool adaptersGiven = config.has("adapters_dir");
@@ -142,11 +141,6 @@ TransformPtr makeMappingTransform(core::ConfigReader& config, const std::string&
         config.fail("mappings_dir", std::string("the maps do not load: ") + e.what());
     } catch (const std::exception& e) {
         config.fail("mappings_dir", "cannot read " + mappingsDir + ": " + e.what());
-    }
-
-    if (maps->describeMessageMaps().empty()) {
-        config.fail("mappings_dir",
-                    "no message maps in " + mappingsDir + " (expected v2-to-fhir/messages/*.map)");
     }
 
     std::shared_ptr<const mapping::Dialect> dialect(std::shared_ptr<const mapping::Dialect>{},
@@ -173,6 +167,13 @@ TransformPtr makeMappingTransform(core::ConfigReader& config, const std::string&
         }
         dialect = std::make_shared<const mapping::Dialect>(std::move(it->second));
         // The dialect's own map choices must exist, or a message would fail for the config.
+        for (const auto& [type, name] : dialect->outbound) {
+            if (maps->outboundMap(name) == nullptr) {
+                config.fail("dialect", "dialect '" + dialectName + "' sends " + type +
+                                           " with outbound map '" + name + "', which " +
+                                           mappingsDir + " does not define");
+            }
+        }
         for (const auto& [type, name] : dialect->maps) {
             if (maps->messageMap(name) == nullptr) {
                 config.fail("dialect", "dialect '" + dialectName + "' maps " + type +
@@ -182,6 +183,20 @@ TransformPtr makeMappingTransform(core::ConfigReader& config, const std::string&
         }
     } else if (adaptersGiven) {
         requireDirectory(config, "adapters_dir", baseDirectory, adaptersValue);
+    }
+    return {std::move(maps), std::move(dialect), mappingsDir};
+}
+
+TransformPtr makeMappingTransform(core::ConfigReader& config, const std::string& baseDirectory,
+                                  MapSetCache* cache)
+{
+    const std::string mappingName = config.string("mapping", {});
+    LoadedMaps loaded = loadMaps(config, baseDirectory, cache);
+    const std::shared_ptr<const mapping::MapSet>& maps = loaded.maps;
+    const std::string& mappingsDir = loaded.mappingsDir;
+    if (maps->describeMessageMaps().empty()) {
+        config.fail("mappings_dir",
+                    "no message maps in " + mappingsDir + " (expected v2-to-fhir/messages/*.map)");
     }
 
     const mapping::detail::MessageMap* forced = nullptr;
@@ -196,7 +211,8 @@ TransformPtr makeMappingTransform(core::ConfigReader& config, const std::string&
                                        " (known: " + (known.empty() ? "none" : known) + ")");
         }
     }
-    return std::make_shared<const MappingTransform>(std::move(maps), std::move(dialect), forced);
+    return std::make_shared<const MappingTransform>(std::move(loaded.maps),
+                                                    std::move(loaded.dialect), forced);
 }
 
 } // namespace hl7gw::routing

@@ -10,7 +10,8 @@
 
 namespace hl7gw::mapping {
 class MapSet;
-}
+struct Dialect;
+} // namespace hl7gw::mapping
 
 namespace hl7gw::routing {
 
@@ -27,6 +28,19 @@ class MapSetCache {
     std::mutex mutex_;
     std::map<std::string, std::shared_ptr<const mapping::MapSet>> sets_;
 };
+
+/// The maps and dialect a stage names: `mappings_dir` (default `mappings`), `dialect` (an
+/// `adapters/*/dialect.json` by name; default the standard dialect) and `adapters_dir`
+/// (default `adapters`), relative directories from `baseDirectory`. Reads those keys only;
+/// throws core::ConfigError naming the key for a map that does not load, an unknown dialect,
+/// or a dialect choosing a map the directory lacks.
+struct LoadedMaps {
+    std::shared_ptr<const mapping::MapSet> maps;
+    std::shared_ptr<const mapping::Dialect> dialect;
+    std::string mappingsDir; // resolved, for messages
+};
+LoadedMaps loadMaps(core::ConfigReader& config, const std::string& baseDirectory,
+                    MapSetCache* cache);
 
 /// `transform.mapping`: {"type": "mapping", "mapping": "adt", "dialect": "his",
 /// "mappings_dir": "mappings", "adapters_dir": "adapters"}. Maps the inbound HL7 v2 message

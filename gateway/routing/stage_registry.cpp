@@ -1,6 +1,7 @@
 #include "gateway/routing/stage_registry.h"
 
 #include "gateway/routing/destinations.h"
+#include "gateway/routing/fhir_feed.h"
 #include "gateway/routing/fhir_store_destination.h"
 #include "gateway/routing/filters.h"
 #include "gateway/routing/mapping_transform.h"
@@ -54,6 +55,10 @@ StageRegistry StageRegistry::builtin(const StageEnvironment& environment)
     r.addDestination("fhir_store", [link = environment.fhirStore](core::ConfigReader& config) {
         return makeFhirStoreDestination(config, link);
     });
+    r.fhirFeed_ = [base = environment.baseDirectory,
+                   maps = environment.maps](core::ConfigReader& config) {
+        return routing::makeFhirFeed(config, base, maps.get());
+    };
     return r;
 }
 
@@ -70,6 +75,14 @@ void StageRegistry::addTransform(const std::string& type, TransformFactory facto
 void StageRegistry::addDestination(const std::string& type, DestinationFactory factory)
 {
     destinations_[type] = std::move(factory);
+}
+
+std::shared_ptr<const FhirFeed> StageRegistry::makeFhirFeed(core::ConfigReader& config) const
+{
+    if (fhirFeed_) {
+        return fhirFeed_(config);
+    }
+    return routing::makeFhirFeed(config, {}, nullptr);
 }
 
 FilterPtr StageRegistry::makeFilter(core::ConfigReader& config) const

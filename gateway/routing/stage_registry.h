@@ -10,6 +10,8 @@
 
 namespace hl7gw::routing {
 
+class FhirFeed;
+
 class FhirStoreLink;
 class MapSetCache;
 
@@ -37,6 +39,7 @@ class StageRegistry {
     using FilterFactory = std::function<FilterPtr(core::ConfigReader&)>;
     using TransformFactory = std::function<TransformPtr(core::ConfigReader&)>;
     using DestinationFactory = std::function<DestinationKindPtr(core::ConfigReader&)>;
+    using FhirFeedFactory = std::function<std::shared_ptr<const FhirFeed>(core::ConfigReader&)>;
 
     /// The registry with every built-in stage, for the default environment (paths from the
     /// working directory, no FHIR server: `fhir_store` is refused).
@@ -53,11 +56,14 @@ class StageRegistry {
     FilterPtr makeFilter(core::ConfigReader& config) const;
     TransformPtr makeTransform(core::ConfigReader& config) const;
     DestinationKindPtr makeDestination(core::ConfigReader& config) const;
+    /// A channel's `fhir` source (fhir_feed.h), with this load's paths and map cache.
+    std::shared_ptr<const FhirFeed> makeFhirFeed(core::ConfigReader& config) const;
 
   private:
     std::map<std::string, FilterFactory> filters_;
     std::map<std::string, TransformFactory> transforms_;
     std::map<std::string, DestinationFactory> destinations_;
+    FhirFeedFactory fhirFeed_;
 };
 
 } // namespace hl7gw::routing

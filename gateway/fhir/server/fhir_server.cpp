@@ -49,4 +49,16 @@ const FhirServerConfig& FhirServer::config() const
     return impl_->interactions_.config();
 }
 
+const rapidjson::Value* CommitView::find(std::string_view reference) const
+{
+    for (const auto& [key, resource] : resources) {
+        if (reference == key || (reference.size() > key.size() &&
+                                 reference.substr(reference.size() - key.size()) == key &&
+                                 reference[reference.size() - key.size() - 1] == '/')) {
+            return resource;
+        }
+    }
+    return nullptr;
+}
+
 } // namespace hl7gw::fhir

@@ -30,14 +30,25 @@ struct FhirServerConfig {
     std::vector<std::string> requireIfMatch{"Appointment", "Slot"};
 };
 
+/// The new versions of the resources one commit writes, for hooks that follow references
+/// (an Appointment and the Patient created by the same transaction are not stored yet).
+struct CommitView {
+    std::vector<std::pair<std::string, const rapidjson::Value*>> resources; // "Type/id"
+    /// The resource `reference` names ("Patient/12", or a full URL ending so); nullptr when
+    /// this commit does not write it.
+    const rapidjson::Value* find(std::string_view reference) const;
+};
+
 /// Called for every resource write, inside the request, before the commit: messages it
 /// appends are queued in the same transaction as the write (the outbox), so that a booked
 /// Appointment and the SIU^S12 for the HIS commit together or not at all. `resource` is the
-/// new version (null for a delete). Must be thread-safe; must not throw for bad content
-/// (it may throw to fail the request with 500).
+/// new version (null for a delete); `commit` holds every resource of the same commit.
+/// Must be thread-safe; must not throw for bad content (a message it cannot make is
+/// appended with its `error` set, and kept as an error row); it may throw to fail the
+/// request with 500.
 using OutboxHook =
     std::function<void(const store::ResourceChange& change, const rapidjson::Value& resource,
-                       std::vector<store::OutboxMessage>& outbox)>;
+                       const CommitView& commit, std::vector<store::OutboxMessage>& outbox)>;
 
 /// One HTTP request as the FHIR server sees it; header names in lower case.
 struct FhirRequest {
