@@ -26,6 +26,32 @@ namespace {
 
 struct Aborted {};
 
+/// `-2` -> `2`, `1.50` -> `-1.50`, `+3` -> `-3`; zero keeps no sign. Text in, text out, so the
+/// digits (and the precision the sender wrote) stay as they are. False when `text` is not a
+/// FHIR decimal.
+bool negateDecimal(std::string& text)
+{
+    std::size_t start = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+    std::string_view digits = std::string_view(text).substr(start);
+    bool point = false, any = false, nonZero = false;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        char c = digits[i];
+        if (c == '.' && !point && i > 0 && i + 1 < digits.size()) {
+            point = true;
+        } else if (c >= '0' && c <= '9') {
+            any = true;
+            nonZero = nonZero || c != '0';
+        } else {
+            return false;
+        }
+    }
+    if (!any)
+        return false;
+    std::string magnitude(digits);
+    text = !nonZero || text[0] == '-' ? magnitude : "-" + magnitude;
+    return true;
+}
+
 /// Where a value goes in the segment being built.
 struct Position {
     std::uint32_t field = 0, repetition = 1, component = 0, subcomponent = 0;
@@ -80,6 +106,7 @@ class OutRun {
                 structure = s.structure;
             } else if (s.kind == OutStatement::Kind::Event && holds(*s.when, focus, s)) {
                 event = s.event;
+                structure = s.structure;
             }
         }
         event_ = event;
@@ -379,6 +406,12 @@ class OutRun {
                     fail(s,
                          "`" + s.source.spelling + "` is required by the mapping and has no value");
                 break;
+            case Function::Kind::Negate:
+                toTexts();
+                for (std::string& t : texts)
+                    if (!negateDecimal(t))
+                        fail(s, "`negate` needs a decimal number");
+                break;
             default:
                 break;
             }
@@ -461,7 +494,10 @@ class OutRun {
                         evaluatePath(step.filterPath, *item, probe);
                         bool match = !step.filterHasValue ? !probe.empty() : false;
                         for (const Value* p : probe)
-                            match = match || (p->IsString() && step.filterValue == p->GetString());
+                            match = match ||
+                                    (fhir::isNumber(*p)
+                                         ? step.filterValue == fhir::numberText(*p)
+                                         : p->IsString() && step.filterValue == p->GetString());
                         if (match)
                             kept.push_back(item);
                     }
@@ -513,12 +549,13 @@ class OutRun {
         std::vector<std::string> texts;
         evaluate(c.source, context, values, texts, s);
         for (const Value* v : values) {
-            if (v->IsString())
+            // A number is a string with a mark (fhir/model/json_io.h): test it first.
+            if (fhir::isNumber(*v))
+                texts.push_back(std::string(fhir::numberText(*v)));
+            else if (v->IsString())
                 texts.push_back(v->GetString());
             else if (v->IsBool())
                 texts.push_back(v->GetBool() ? "true" : "false");
-            else if (fhir::isNumber(*v))
-                texts.push_back(std::string(fhir::numberText(*v)));
             else
                 texts.push_back("{}");
         }

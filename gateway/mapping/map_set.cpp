@@ -354,6 +354,9 @@ class MapResolver {
                 break;
             case Function::Kind::Oid:
                 fail(s.position, "`oid` belongs in FHIR -> v2 maps");
+            case Function::Kind::Negate:
+                fail(s.position, "`negate` belongs in FHIR -> v2 maps (v2 -> FHIR turns the "
+                                 "sign with table(negative))");
             case Function::Kind::First:
             case Function::Kind::Required:
                 break;
@@ -470,19 +473,30 @@ class OutboundResolver {
             fail(map.position, "`" + map.resourceType + "` is not a FHIR R4 resource type");
         map.type = definitions.type(map.resourceType);
         bool hasMessage = false;
+        const detail::OutStatement* message = nullptr;
+        for (detail::OutStatement& s : map.body) {
+            if (s.kind != detail::OutStatement::Kind::Message)
+                continue;
+            if (hasMessage)
+                fail(s.position, "one `message` line per outbound map");
+            hasMessage = true;
+            if (s.structure.empty())
+                s.structure = hl7v2::StructureTable::builtin().structureFor(s.code, s.event, "");
+            message = &s;
+        }
         for (detail::OutStatement& s : map.body) {
             switch (s.kind) {
-            case detail::OutStatement::Kind::Message: {
-                if (hasMessage)
-                    fail(s.position, "one `message` line per outbound map");
-                hasMessage = true;
-                if (s.structure.empty())
-                    s.structure =
-                        hl7v2::StructureTable::builtin().structureFor(s.code, s.event, "");
+            case detail::OutStatement::Kind::Message:
                 break;
-            }
             case detail::OutStatement::Kind::Event:
                 resolveCondition(*s.when, map.type, s.position);
+                // The event's own structure (ADT^A40 is ADT_A39, not the ADT_A05 of A28);
+                // the message's when the event table has none.
+                if (s.structure.empty() && message != nullptr)
+                    s.structure =
+                        hl7v2::StructureTable::builtin().structureFor(message->code, s.event, "");
+                if (s.structure.empty() && message != nullptr)
+                    s.structure = message->structure;
                 break;
             case detail::OutStatement::Kind::Segment:
                 resolveSegment(s, map.type);
@@ -561,6 +575,7 @@ class OutboundResolver {
             case Function::Kind::Oid:
             case Function::Kind::Join:
             case Function::Kind::Default:
+            case Function::Kind::Negate:
                 becomesText = true;
                 break;
             case Function::Kind::First:
@@ -568,7 +583,7 @@ class OutboundResolver {
                 break;
             default:
                 fail(s.position, "in an outbound map the functions are table, lookup, system, oid, "
-                                 "join, first, default and required");
+                                 "join, first, default, required and negate");
             }
         }
         if (sourceType == nullptr || becomesText) {

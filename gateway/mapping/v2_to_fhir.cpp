@@ -716,7 +716,8 @@ class V2Run {
                 items.assign(1, std::move(joined));
                 break;
             }
-            case Function::Kind::Oid: // FHIR -> v2 only; the loader refuses it here
+            case Function::Kind::Oid:    // FHIR -> v2 only; the loader refuses it here
+            case Function::Kind::Negate: // likewise
                 break;
             case Function::Kind::First:
                 if (items.size() > 1)

@@ -375,7 +375,8 @@ std::vector<Function> parseFunctions(LineCursor& in)
                                       {"minutes", Function::Kind::Minutes, true},
                                       {"base64", Function::Kind::Base64, false},
                                       {"default", Function::Kind::Default, true},
-                                      {"required", Function::Kind::Required, false}};
+                                      {"required", Function::Kind::Required, false},
+                                      {"negate", Function::Kind::Negate, false}};
         const Known* match = nullptr;
         for (const Known& k : known)
             if (k.name == name)
@@ -385,7 +386,7 @@ std::vector<Function> parseFunctions(LineCursor& in)
             in.fail("unknown function `" + name +
                     "` (known: table, lookup, coding, system, oid, resource, as, join, first, "
                     "minutes, base64, "
-                    "default, required)");
+                    "default, required, negate)");
         }
         if (match->takesArgument != hasArgument)
             in.fail(match->takesArgument ? "`" + name + "` needs an argument in parentheses"
@@ -709,8 +710,12 @@ OutStatement parseOutStatement(LineCursor& in, const std::string* file, bool inW
         in.consumeKeyword("event");
         statement.kind = OutStatement::Kind::Event;
         statement.event = in.word("the trigger event");
+        // An optional structure (`event A40 ADT_A39 when ...`); without it the loader takes
+        // the event's own structure from the event table.
+        if (!in.atEnd() && in.peekWord() != "when")
+            statement.structure = in.word("the message structure (ADT_A39)");
         if (!in.consumeKeyword("when"))
-            in.fail("`event` needs `when CONDITION`");
+            in.fail("`event` needs `when CONDITION` (event EVENT [STRUCTURE] when CONDITION)");
         statement.when = parseOutCondition(in, file);
         if (!in.atEnd())
             in.fail("unexpected text at the end of the statement");

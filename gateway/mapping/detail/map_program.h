@@ -65,7 +65,8 @@ struct Function {
         Minutes,
         Base64,
         Default,
-        Required
+        Required,
+        Negate // FHIR -> v2: a decimal with its sign turned (a credit's quantity)
     };
     Kind kind = Kind::Table;
     std::string argument;

@@ -212,7 +212,8 @@ BOOST_AUTO_TEST_CASE(every_shipped_dialect_loads_and_names_existing_tables)
     for (const auto& [name, dialect] : dialects) {
         names.push_back(name);
     }
-    BOOST_TEST(names == (std::vector<std::string>{"billing", "his", "lis", "pacs", "regional"}),
+    BOOST_TEST(names == (std::vector<std::string>{"billing", "his", "his-requests", "lis", "pacs",
+                                                  "regional"}),
                boost::test_tools::per_element());
     const CodeTables tables = CodeTables::loadDirectory(MappingsDir);
     for (const auto& [name, dialect] : dialects) {

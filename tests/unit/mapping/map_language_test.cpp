@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(the_shipped_maps_and_dialects_load_and_agree)
         mapping::MapSet::load((dataDir().parent_path().parent_path() / "mappings").string());
     auto dialects = mapping::Dialect::loadDirectory(
         (dataDir().parent_path().parent_path() / "adapters").string());
-    BOOST_TEST(dialects.size() == 5u);
+    BOOST_TEST(dialects.size() == 6u);
     for (const auto& [name, dialect] : dialects)
         BOOST_CHECK_NO_THROW(maps->check(dialect));
     for (const char* trigger :
@@ -183,8 +183,11 @@ BOOST_AUTO_TEST_CASE(the_shipped_maps_and_dialects_load_and_agree)
         std::string t(trigger);
         BOOST_TEST(maps->messageMapFor(t.substr(0, 3), t.substr(4)) != nullptr, trigger);
     }
-    for (const char* type : {"Appointment", "Patient", "ServiceRequest"})
+    for (const char* type : {"Appointment", "Patient", "ServiceRequest", "ChargeItem", "Task"})
         BOOST_TEST(maps->outboundMapFor(type) != nullptr, type);
+    // A dialect that names no map gets the first by file path: SIU and OML stay the defaults.
+    BOOST_TEST(maps->outboundMapFor("Appointment") == maps->outboundMap("appointment-siu"));
+    BOOST_TEST(maps->outboundMapFor("ServiceRequest") == maps->outboundMap("servicerequest-oml"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -480,6 +483,78 @@ outbound appt for Appointment
     core::IssueList parseIssues;
     BOOST_TEST(parser.parse(er7, message, parseIssues));
     BOOST_TEST(message.triggerEvent() == "S15");
+}
+
+BOOST_AUTO_TEST_CASE(an_event_writes_its_own_structure_and_negate_turns_the_sign)
+{
+    MappingsDir dir;
+    dir.write("fhir-to-v2/out.map", R"(outbound person for Patient
+  message ADT A28 ADT_A05
+  event A31 when meta.versionId != "1"
+  event A40 when link[type=replaced-by]
+  event A47 ADT_A30 when link[type=seealso]
+  segment EVN
+    2 = meta.lastUpdated
+  segment PID
+    3.1 = identifier[0].value
+    5.1 = multipleBirthInteger | negate
+)");
+    auto maps = dir.load();
+    auto run = [&](const std::string& json) {
+        rapidjson::Document input;
+        core::Issue issue;
+        BOOST_REQUIRE(fhir::parseJson(json, input, issue));
+        mapping::FhirToV2 engine(maps, mapping::Dialect::standard());
+        std::string er7;
+        core::IssueList issues;
+        bool ok = engine.map(input, er7, issues, {});
+        return ok ? er7 : "failed: " + (issues.size() ? issues[0].text : std::string());
+    };
+    // No event holds: the message's structure.
+    BOOST_TEST(
+        run(R"({"resourceType":"Patient","meta":{"versionId":"1"}})").find("|ADT^A28^ADT_A05|") !=
+        std::string::npos);
+    // A31 shares ADT_A05; A40 is ADT_A39 in the event table; A47 names its structure.
+    BOOST_TEST(
+        run(R"({"resourceType":"Patient","meta":{"versionId":"2"}})").find("|ADT^A31^ADT_A05|") !=
+        std::string::npos);
+    std::string merge = run(R"({"resourceType":"Patient","meta":{"versionId":"2"},
+        "identifier":[{"value":"OLD-1"}],"multipleBirthInteger":2,
+        "link":[{"type":"replaced-by","other":{"reference":"Patient/new"}}]})");
+    BOOST_TEST(merge.find("|ADT^A40^ADT_A39|") != std::string::npos, merge);
+    BOOST_TEST(merge.find("\rPID|||OLD-1||-2\r") != std::string::npos, merge);
+    BOOST_TEST(run(R"({"resourceType":"Patient","link":[{"type":"seealso","other":{}}]})")
+                   .find("|ADT^A47^ADT_A30|") != std::string::npos);
+    // negate keeps the digits as written; a value that is no decimal is a data error.
+    dir.write("fhir-to-v2/out.map", R"(outbound charge for ChargeItem
+  message DFT P03
+  segment FT1
+    6 = "CG"
+    6 = "CD" when quantity.value ^= "-"
+    10 = quantity.value | negate
+    11.1.1 = priceOverride.value | negate when priceOverride.value = "36.50"
+)");
+    maps = dir.load();
+    // Conditions read a number as its text (not the JSON model's marked string).
+    BOOST_TEST(run(R"({"resourceType":"ChargeItem","quantity":{"value":-2},
+        "priceOverride":{"value":36.50,"currency":"CNY"}})")
+                   .find("\rFT1||||||CD||||2|-36.50\r") != std::string::npos);
+    BOOST_TEST(run(R"({"resourceType":"ChargeItem","quantity":{"value":0}})")
+                   .find("\rFT1||||||CG||||0\r") != std::string::npos);
+    dir.write("fhir-to-v2/out.map", R"(outbound charge for ChargeItem
+  message DFT P03
+  segment FT1
+    7.1 = code.text | negate
+)");
+    maps = dir.load();
+    std::string bad = run(R"({"resourceType":"ChargeItem","code":{"text":"1-2"}})");
+    BOOST_TEST(bad.find("failed: ") == 0u, bad);
+    BOOST_TEST(bad.find("`negate` needs a decimal number") != std::string::npos, bad);
+    // negate is FHIR -> v2 only.
+    MappingsDir inbound;
+    inbound.write("v2-to-fhir/in.map", "resource p -> Patient\n  birthDate = PID-7 | negate\n");
+    BOOST_TEST(inbound.loadError().find("`negate` belongs in FHIR -> v2 maps") != std::string::npos,
+               inbound.loadError());
 }
 
 BOOST_AUTO_TEST_CASE(outbound_load_errors_name_the_line)

@@ -13,10 +13,17 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <set>
+#include <string>
 
 namespace hl7gw::test {
 
 BOOST_AUTO_TEST_SUITE(RoundTrip)
+
+namespace {
+/// Outbound message types the gateway sends but never receives.
+const std::set<std::string> noInboundMap = {"SRM"};
+} // namespace
 
 BOOST_AUTO_TEST_CASE(fhir_to_v2_to_fhir_keeps_the_facts)
 {
@@ -55,6 +62,17 @@ BOOST_AUTO_TEST_CASE(fhir_to_v2_to_fhir_keeps_the_facts)
             hl7v2::Message message;
             core::IssueList parseIssues;
             BOOST_REQUIRE(parser.parse(er7, message, parseIssues));
+            // Requests a HIS answers (SRM, STANDARDS.md §4.5) have no v2 -> FHIR map: the
+            // answer (SRR) is the booking module's. Nothing to come back; the list must stay
+            // true, so a map added for one of them fails here until it is taken off.
+            if (noInboundMap.count(std::string(message.messageCode())) != 0) {
+                BOOST_TEST(
+                    maps->messageMapFor(message.messageCode(), message.triggerEvent()) == nullptr,
+                    message.messageCode() << " has an inbound map now: check its round trip");
+                BOOST_TEST_MESSAGE(name << ": " << message.messageCode()
+                                        << " has no inbound map, round trip not checked");
+                continue;
+            }
             mapping::V2ToFhir back(maps, *dialect);
             rapidjson::Document bundle;
             core::IssueList backIssues;
