@@ -113,7 +113,10 @@ class FhirStoreSender final : public Sender {
         // 409 and 412 are another writer's change landing first (two Bundles naming the same
         // doctor): the next attempt reads the new version and passes. Other 4xx are the
         // content's fault, and retrying it unchanged cannot help.
-        const bool conflict = response.status == 409 || response.status == 412;
+        // A Slot another appointment holds stays held: the sender hears of it (dead entry)
+        // instead of a retry that cannot pass.
+        const bool conflict = (response.status == 409 || response.status == 412) &&
+                              text.find(fhir::SlotTaken) == std::string::npos;
         result.outcome = response.status >= 400 && response.status < 500 && !conflict
                              ? DeliveryResult::Outcome::Reject
                              : DeliveryResult::Outcome::Retry;

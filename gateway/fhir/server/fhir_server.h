@@ -30,6 +30,11 @@ struct FhirServerConfig {
     std::vector<std::string> requireIfMatch{"Appointment", "Slot"};
 };
 
+/// Ends the diagnostics of the 409 that refuses a second holder of a Slot (STANDARDS.md §3.6),
+/// so that in-process writers (a channel's fhir_store) can tell it from a version race.
+inline constexpr const char* SlotTaken = "a Slot it names is already held by another "
+                                         "appointment (号源已被占用)";
+
 /// The new versions of the resources one commit writes, for hooks that follow references
 /// (an Appointment and the Patient created by the same transaction are not stored yet).
 struct CommitView {

@@ -479,7 +479,10 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
         if (outcome.status != store::ChangeOutcome::Status::Applied) {
             const auto& change = changes.at(outcome.failedChange)->change;
             return failure(context, 409, "conflict",
-                           change.type + "/" + change.id + " changed meanwhile: " + outcome.error,
+                           outcome.status == store::ChangeOutcome::Status::VersionConflict
+                               ? change.type + "/" + change.id +
+                                     " changed meanwhile: " + outcome.error
+                               : outcome.error,
                            "Bundle.entry");
         }
     }

@@ -9,6 +9,7 @@
 #include "gateway/fhir/rest/shaping.h"
 #include "gateway/fhir/server/detail/capability.h"
 #include "gateway/fhir/server/detail/resource_format.h"
+#include "gateway/fhir/server/detail/slot_holds.h"
 #include "gateway/store/message_store.h"
 
 #include <Poco/Logger.h>
@@ -97,7 +98,13 @@ store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*
                     outbox);
         }
     }
-    return store_.apply(changes, outbox);
+    store::ChangeOutcome outcome = store_.apply(changes, outbox);
+    if (outcome.status == store::ChangeOutcome::Status::Failed &&
+        slot_holds::isTaken(outcome.error)) {
+        const store::ResourceChange& change = changes.at(outcome.failedChange);
+        outcome.error = change.type + "/" + change.id + ": " + SlotTaken;
+    }
+    return outcome;
 }
 
 bool Interactions::begin(Context& context, FhirResponse& refused)
@@ -141,7 +148,10 @@ FhirResponse Interactions::refuse(const FhirRequest& request, int status, std::s
 
 FhirResponse Interactions::handle(const FhirRequest& request)
 {
-    std::call_once(schemaOnce_, [this] { runner_.ensureSchema(); });
+    std::call_once(schemaOnce_, [this] {
+        runner_.ensureSchema();
+        store_.ensureIndexSchema(slot_holds::schema(store_.isPostgresql()), {slot_holds::Table});
+    });
     Context context{request, {}, rest::Format::Json, false, {}, {}, 0};
     FhirResponse refused;
     if (!begin(context, refused)) {
@@ -438,6 +448,9 @@ bool Interactions::prepare(Context& context, rapidjson::Document& resource, cons
     write.change.method = method;
     write.change.body = writeJson(resource);
     write.change.indexes = runner_.indexRows(resource, options);
+    if (auto holds = slot_holds::rows(resource, context.base)) {
+        write.change.indexes.push_back(std::move(*holds));
+    }
     write.resource.Swap(resource);
     return true;
 }
