@@ -175,6 +175,10 @@ GatewayConfig loadGatewayConfig(const std::string& file, const std::vector<std::
                           1024, std::int64_t{1} << 30));
         fhir->finish();
     }
+    if (std::optional<core::ConfigReader> booking = root.object("booking")) {
+        config.booking = booking::readBookingConfig(*booking);
+        booking->finish();
+    }
     if (std::optional<core::ConfigReader> logging = root.object("logging")) {
         config.logLevel = logging->string("level", config.logLevel);
         static const char* levels[] = {"fatal",  "critical",    "error", "warning",

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/booking/booking_config.h"
 #include "gateway/console/http_server.h"
 #include "gateway/routing/channel_set.h"
 #include "gateway/routing/fhir_store_destination.h"
@@ -33,6 +34,7 @@ struct GatewayConfig {
     console::HttpServerConfig http;
     bool fhirEnabled = true;
     fhir::FhirServerConfig fhir;
+    booking::BookingConfig booking; // the scheduling operations' rules (needs the FHIR server)
     routing::ChannelSetPtr channels;
     /// What this load's `fhir_store` destinations write to; `serve` binds its FHIR server.
     /// Null when the FHIR server is disabled.

@@ -1,6 +1,8 @@
 #include "gateway/app/serve_command.h"
 
 #include "gateway/app/gateway_config.h"
+#include "gateway/booking/scheduling.h"
+#include "gateway/booking/slot_generator.h"
 #include "gateway/console/http_server.h"
 #include "gateway/core/logging.h"
 #include "gateway/routing/engine.h"
@@ -12,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -91,6 +94,48 @@ void addCollectors(core::MetricsRegistry& metrics, store::MessageStore& store,
 }
 
 // Prunes delivered messages on its own thread, so that the store stays bounded.
+// Runs `work` every `interval` on a thread of its own until destroyed; a failure is logged and
+// the next round tries again.
+class PeriodicTask {
+  public:
+    PeriodicTask(std::string name, std::chrono::seconds interval, std::function<void()> work)
+        : name_(std::move(name)), interval_(interval), work_(std::move(work))
+    {
+        thread_ = std::thread([this] {
+            std::unique_lock lock(mutex_);
+            while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+                lock.unlock();
+                try {
+                    work_();
+                } catch (const std::exception& e) {
+                    logger().warning("%s: failed, will retry: %s", name_, std::string(e.what()));
+                }
+                lock.lock();
+            }
+        });
+    }
+    ~PeriodicTask()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        thread_.join();
+    }
+    PeriodicTask(const PeriodicTask&) = delete;
+    PeriodicTask& operator=(const PeriodicTask&) = delete;
+
+  private:
+    const std::string name_;
+    const std::chrono::seconds interval_;
+    const std::function<void()> work_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 class RetentionTask {
   public:
     RetentionTask(store::MessageStore& store, const RetentionConfig& config,
@@ -240,6 +285,7 @@ int runServe(const ServeCommandOptions& options)
                                  return true;
                              });
     std::unique_ptr<fhir::FhirServer> fhirServer;
+    std::unique_ptr<booking::Scheduling> scheduling;
     if (config.fhirEnabled) {
         // Channels with a `fhir` source turn the server's writes into queued messages, in the
         // write's own transaction; a reload's channels take effect at once (the snapshot).
@@ -247,6 +293,10 @@ int runServe(const ServeCommandOptions& options)
             config.fhir, store->resources(), core::SystemClock::instance(),
             routing::makeFhirOutboxHook([enginePtr] { return enginePtr->snapshot(); },
                                         store->resources()));
+        // The scheduling operations ($find, $hold, $book) answer through the same server.
+        scheduling = std::make_unique<booking::Scheduling>(*fhirServer, config.booking, clock);
+        scheduling->registerOperations(*fhirServer);
+        booking::addSlotGeneration(*fhirServer, config.booking.templates);
         http.mountFhir(*fhirServer);
         // The channels' fhir_store destinations write through it (in-process, no HTTP).
         config.fhirStore->bind(fhirServer.get());
@@ -269,6 +319,26 @@ int runServe(const ServeCommandOptions& options)
         return 1;
     }
     retention.start();
+    // Holds that ran out give their Slots back (STANDARDS.md §7.1), every few seconds.
+    PeriodicTask holds("booking holds", std::chrono::seconds(5), [&scheduling, &clock] {
+        if (scheduling) {
+            const std::size_t released = scheduling->releaseExpiredHolds(clock.nowMicros());
+            if (released > 0) {
+                logger().information("booking: %z expired hold(s) released", released);
+            }
+        }
+    });
+    // Reserved pools (referral, urgent-exam) turn general at their lead time (§6.4).
+    PeriodicTask pools("booking pools", std::chrono::seconds(60), [&fhirServer, &config, &clock] {
+        if (fhirServer) {
+            const booking::ReleaseCounts counts = booking::releaseReservedSlots(
+                booking::FhirCalls(*fhirServer), clock.nowMicros(), config.booking.release);
+            if (counts.total() > 0) {
+                logger().information("booking: %z reserved slot(s) released to general",
+                                     counts.total());
+            }
+        }
+    });
     logger().information(startLine(config, servers, http, *store));
 
     while (true) {

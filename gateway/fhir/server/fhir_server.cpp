@@ -49,6 +49,11 @@ const FhirServerConfig& FhirServer::config() const
     return impl_->interactions_.config();
 }
 
+void FhirServer::addOperation(const std::string& type, const std::string& name, Operation operation)
+{
+    impl_->interactions_.addOperation(type, name, std::move(operation));
+}
+
 const rapidjson::Value* CommitView::find(std::string_view reference) const
 {
     for (const auto& [key, resource] : resources) {

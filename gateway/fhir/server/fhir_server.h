@@ -72,6 +72,28 @@ struct FhirResponse {
     std::string body;
 };
 
+/// One call of a named operation (`POST /fhir/Appointment/$book`) that a module above the
+/// server implements (booking). The server has parsed the target and the body.
+struct OperationCall {
+    const FhirRequest& request;
+    std::string type; // "Appointment"; empty at system level
+    std::string id;   // instance operations only
+    std::string name; // without the '$'
+    /// The body as JSON (a Parameters resource, XML converted); null when there is none.
+    rapidjson::Document parameters;
+    std::string base; // the absolute FHIR base, for references and links
+};
+
+/// What an operation answers: a status and a resource (Bundle, Parameters, OperationOutcome),
+/// which the server writes in the format the request negotiated.
+struct OperationResult {
+    int status = 200;
+    rapidjson::Document body;
+};
+
+/// Must be thread-safe; an exception becomes a 500 (a StoreError a 503).
+using Operation = std::function<OperationResult(OperationCall& call)>;
+
 /// The FHIR R4 REST server (STANDARDS.md §3.4–3.5) over the resource store: read, vread,
 /// create (conditional), update (conditional, If-Match), patch, delete, history, search,
 /// batch and transaction, metadata. Independent of the HTTP library: the console's HTTP
@@ -92,6 +114,11 @@ class FhirServer {
     FhirResponse refuse(const FhirRequest& request, int status, std::string code, std::string text);
 
     const FhirServerConfig& config() const;
+
+    /// Serves `POST [base]/TYPE/$NAME` (and `TYPE/[id]/$NAME`; `type` empty: `[base]/$NAME`)
+    /// with `operation`. Call before the server takes requests; a second registration of the
+    /// same name replaces the first. Also listed in the CapabilityStatement.
+    void addOperation(const std::string& type, const std::string& name, Operation operation);
 
   private:
     class Impl;

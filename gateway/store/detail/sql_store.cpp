@@ -79,6 +79,8 @@ void configure(Session& session, Backend backend)
         // FULL: in WAL mode the WAL is fsync'd before COMMIT returns, so a committed receive
         // survives power loss (NORMAL would only survive a process crash).
         execute(session, "PRAGMA synchronous = FULL");
+        // Statement journals and temporary B-trees in memory: a file for each was a write() of
+        // every page a statement touched, on the one writer thread.
         execute(session, "PRAGMA temp_store = MEMORY");
         return;
     }

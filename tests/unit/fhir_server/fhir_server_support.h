@@ -122,6 +122,8 @@ class FhirFixture {
     }
 
     store::MessageStore& store() { return *store_; }
+    /// For modules that register operations on it (booking) before the test's first request.
+    fhir::FhirServer& server() { return *server_; }
     std::uint16_t port() const { return http_->port(); }
 
   private:

@@ -35,7 +35,29 @@ rapidjson::Value searchParam(const search::SearchParameter& parameter, Allocator
 
 } // namespace
 
-rapidjson::Document capabilityStatement(const std::string& base, store::Micros now)
+// The operations of `type` ("" = system level) as CapabilityStatement entries.
+rapidjson::Value operationList(const std::vector<std::pair<std::string, std::string>>& operations,
+                               std::string_view type, rapidjson::Document::AllocatorType& a)
+{
+    rapidjson::Value list(rapidjson::kArrayType);
+    for (const auto& [owner, name] : operations) {
+        if (owner != type) {
+            continue;
+        }
+        rapidjson::Value entry(rapidjson::kObjectType);
+        setMember(entry, "name", name, a);
+        // Our own canonical: the IHE profiles define the scheduling operations' semantics,
+        // STANDARDS.md §3.6 (and mappings/README.md for $generate, $suspend) ours on top.
+        setMember(entry, "definition",
+                  "urn:hl7gw:operation:" + (owner.empty() ? std::string() : owner + "-") + name, a);
+        list.PushBack(entry, a);
+    }
+    return list;
+}
+
+rapidjson::Document
+capabilityStatement(const std::string& base, store::Micros now,
+                    const std::vector<std::pair<std::string, std::string>>& operations)
 {
     rapidjson::Document cs(rapidjson::kObjectType);
     auto& a = cs.GetAllocator();
@@ -99,10 +121,18 @@ rapidjson::Document capabilityStatement(const std::string& base, store::Micros n
             setMember(resource, "searchInclude", std::move(includes), a);
         }
         setMember(resource, "searchParam", std::move(params), a);
+        rapidjson::Value ownOperations = operationList(operations, type, a);
+        if (!ownOperations.Empty()) {
+            setMember(resource, "operation", std::move(ownOperations), a);
+        }
         resources.PushBack(resource, a);
     }
     setMember(rest, "resource", std::move(resources), a);
     setMember(rest, "interaction", codes({"transaction", "batch", "history-system"}, "code", a), a);
+    rapidjson::Value systemOperations = operationList(operations, "", a);
+    if (!systemOperations.Empty()) {
+        setMember(rest, "operation", std::move(systemOperations), a);
+    }
     setMember(cs, "rest", rapidjson::Value(rapidjson::kArrayType), a);
     cs["rest"].PushBack(rest, a);
     return cs;

@@ -243,10 +243,14 @@ FhirResponse Interactions::dispatch(Context& context)
             return bundle(context);
         }
         break;
-    case Endpoint::SystemSearch:
     case Endpoint::SystemOperation:
     case Endpoint::TypeOperation:
     case Endpoint::InstanceOperation:
+        if (operations_.count({path.type, path.operation}) > 0) {
+            return operation(context);
+        }
+        [[fallthrough]];
+    case Endpoint::SystemSearch:
         return failure(context, 404, "not-supported",
                        path.operation.empty()
                            ? "system-wide search is not supported"
@@ -592,6 +596,39 @@ Interactions::ConditionalLocks::lock(const std::vector<std::string>& criteria)
         held.emplace_back(stripes_[i]);
     }
     return held;
+}
+
+void Interactions::addOperation(const std::string& type, const std::string& name,
+                                Operation operation)
+{
+    operations_[{type, name}] = std::move(operation);
+}
+
+std::vector<std::pair<std::string, std::string>> Interactions::operationNames() const
+{
+    std::vector<std::pair<std::string, std::string>> names;
+    for (const auto& [key, operation] : operations_) {
+        names.push_back(key);
+    }
+    return names;
+}
+
+FhirResponse Interactions::operation(Context& context)
+{
+    if (context.request.method != "POST") {
+        return failure(context, 405, "not-supported",
+                       "$" + context.path.operation + " is called with POST");
+    }
+    OperationCall call{context.request,        context.path.type,     context.path.id,
+                       context.path.operation, rapidjson::Document(), context.base};
+    if (!context.request.body.empty()) {
+        FhirResponse failed;
+        if (!decodeBody(context, call.parameters, failed)) {
+            return failed;
+        }
+    }
+    OperationResult result = operations_.at({context.path.type, context.path.operation})(call);
+    return respond(context, result.status, result.body);
 }
 
 FhirResponse Interactions::create(Context& context)
@@ -1129,7 +1166,8 @@ FhirResponse Interactions::bundle(Context& context)
 
 FhirResponse Interactions::metadata(Context& context)
 {
-    const rapidjson::Document statement = capabilityStatement(context.base, context.now);
+    const rapidjson::Document statement =
+        capabilityStatement(context.base, context.now, operationNames());
     return respond(context, 200, statement);
 }
 

@@ -9,6 +9,7 @@
 
 #include <rapidjson/document.h>
 
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ class Interactions {
     FhirResponse handle(const FhirRequest& request);
     FhirResponse refuse(const FhirRequest& request, int status, std::string code, std::string text);
     const FhirServerConfig& config() const { return config_; }
+    void addOperation(const std::string& type, const std::string& name, Operation operation);
+    /// "Appointment/$book" ..., for the CapabilityStatement.
+    std::vector<std::pair<std::string, std::string>> operationNames() const;
 
   private:
     /// Parses the target and negotiates the format; false (with the answer) when either fails.
@@ -62,6 +66,7 @@ class Interactions {
     FhirResponse batch(Context& context, const rapidjson::Value& bundle);
     FhirResponse transaction(Context& context, rapidjson::Document& bundle);
     FhirResponse metadata(Context& context);
+    FhirResponse operation(Context& context);
 
     // Shared steps.
     bool decodeBody(Context& context, rapidjson::Document& resource, FhirResponse& failure);
@@ -108,6 +113,8 @@ class Interactions {
         std::mutex stripes_[Stripes];
     };
     ConditionalLocks conditionalLocks_;
+    /// (type, name) -> the module's implementation; filled before serving, then read only.
+    std::map<std::pair<std::string, std::string>, Operation> operations_;
 };
 
 /// The key conditional writes are serialised on: `Type?` and the query's decoded name=value

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "gateway/booking/slot_generator.h"
+#include "gateway/core/config_reader.h"
+
+#include <map>
+#include <string>
+
+namespace hl7gw::booking {
+
+/// The hospital's booking rules (PRODUCT.md §1, STANDARDS.md §6.4), for the whole hospital or
+/// one department.
+struct BookingRules {
+    int openDaysAhead = 7;       // a slot opens this many days before its start
+    int closeMinutesBefore = 30; // and closes this long before it
+    int cancelHoursBefore = 24;  // a later cancellation is refused (422)
+    bool realName = true;        // the patient must carry a national or hospital id
+    bool onePerDoctorPerDay = true;
+    int noShowLimit = 3; // no-shows inside the window that block online booking
+    int noShowWindowDays = 90;
+    int noShowBlockDays = 90;  // from the no-show that reached the limit
+    int lateGraceMinutes = 30; // after the slot's end, a booked appointment is a no-show
+};
+
+/// `booking` in the gateway config:
+///   {"hold_seconds": 300, "open_days_ahead": 7, "close_minutes_before": 30,
+///    "cancel_hours_before": 24, "real_name": true, "one_per_doctor_per_day": true,
+///    "no_show": {"limit": 3, "window_days": 90, "block_days": 90},
+///    "late_grace_minutes": 30,
+///    "departments": {"394589003": {"open_days_ahead": 14, ...}},
+///    "templates": {"<Schedule id>": {weekly template, slot_generator.h}},
+///    "release_hours": {"referral": 48, "urgent-exam": 24}}
+/// A department is the first code of its Schedule's specialty (else serviceType); its object
+/// overrides the hospital's values key by key.
+struct BookingConfig {
+    int holdSeconds = 300;
+    BookingRules rules;
+    std::map<std::string, BookingRules> departments;
+    SlotTemplates templates;                                  // for Schedule/$generate
+    std::vector<ReleaseRule> release = defaultReleaseRules(); // reserved pools -> general
+
+    const BookingRules& rulesFor(const std::string& department) const;
+};
+
+/// Reads the keys above; unknown keys and out-of-range values are core::ConfigError naming
+/// the path.
+BookingConfig readBookingConfig(core::ConfigReader& booking);
+
+} // namespace hl7gw::booking

@@ -1,0 +1,1064 @@
+#include "gateway/booking/scheduling.h"
+
+#include "gateway/fhir/model/json_io.h"
+
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+#include <string_view>
+
+namespace hl7gw::booking {
+
+namespace {
+
+using rapidjson::Value;
+using Allocator = rapidjson::Document::AllocatorType;
+
+constexpr std::int64_t Minute = 60'000'000;
+constexpr std::int64_t Day = 1440 * Minute;
+constexpr int OffsetMinutes = 480; // the alliance's zone, STANDARDS.md §1.4
+constexpr const char* PoolSystem = "urn:hl7gw:slot-pool";
+constexpr const char* ChannelSystem = "urn:hl7gw:booking-channel";
+constexpr const char* BookingIdSystem = "urn:hl7gw:booking";
+constexpr const char* HoldExpires = "urn:hl7gw:hold-expires";
+constexpr const char* CancelSystem =
+    "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason";
+// A $find reads free Slots in pages of twice what it offers (pools and windows skip some).
+constexpr int SlotPageFactor = 2;
+
+constexpr std::array<std::string_view, 8> Channels{"app",   "wechat", "alipay",   "phone",
+                                                   "kiosk", "clinic", "referral", "his"};
+// Self-service channels: the no-show restriction and the cancellation deadline apply.
+// In-clinic desks, referrals and the HIS act for the hospital (STANDARDS.md §7.4).
+bool online(std::string_view channel)
+{
+    return channel == "app" || channel == "wechat" || channel == "alipay" || channel == "phone" ||
+           channel == "kiosk";
+}
+
+// Which channels may take a Slot of a pool (PRODUCT.md §1 quotas). The HIS books for the
+// hospital from any pool.
+bool poolAllows(std::string_view pool, std::string_view channel)
+{
+    if (pool.empty() || pool == "general" || channel == "his") {
+        return true;
+    }
+    if (pool == "referral") {
+        return channel == "referral";
+    }
+    if (pool == "urgent-exam") {
+        return channel == "clinic";
+    }
+    if (pool.rfind("channel-", 0) == 0) {
+        return pool.substr(8) == channel;
+    }
+    return false; // a pool we do not know is nobody's until it is released
+}
+
+std::string_view str(const Value& object, const char* name)
+{
+    if (!object.IsObject()) {
+        return {};
+    }
+    const auto it = object.FindMember(name);
+    return it != object.MemberEnd() && it->value.IsString()
+               ? std::string_view(it->value.GetString(), it->value.GetStringLength())
+               : std::string_view();
+}
+
+void set(Value& object, const char* name, Value value, Allocator& a)
+{
+    if (object.HasMember(name)) {
+        object[name] = std::move(value);
+    } else {
+        object.AddMember(Value(name, a), std::move(value), a);
+    }
+}
+
+void setString(Value& object, const char* name, std::string_view text, Allocator& a)
+{
+    set(object, name, Value(text.data(), static_cast<rapidjson::SizeType>(text.size()), a), a);
+}
+
+std::optional<std::int64_t> instant(std::string_view text)
+{
+    std::string value(text);
+    if (value.size() == 10) {
+        value += "T00:00:00+08:00"; // a date is a local day
+    }
+    std::int64_t micros = 0;
+    if (!core::parseIsoTime(value, micros)) {
+        return std::nullopt;
+    }
+    return micros;
+}
+
+// "2026-12-03T08:00:00+08:00": how the alliance's systems write times.
+std::string localTime(std::int64_t micros)
+{
+    const std::string utc = core::formatIsoUtc(micros + OffsetMinutes * Minute);
+    return utc.substr(0, 19) + "+08:00";
+}
+
+std::string utcQuery(std::int64_t micros)
+{
+    return core::formatIsoUtc(micros).substr(0, 19) + "Z";
+}
+
+std::string encode(std::string_view text)
+{
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' ||
+            c == ':') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+// Parameters.parameter[name]: the member holding its value (value[x], resource), or null.
+const Value* parameter(const Value& parameters, std::string_view name)
+{
+    if (!parameters.IsObject() || !parameters.HasMember("parameter") ||
+        !parameters["parameter"].IsArray()) {
+        return nullptr;
+    }
+    for (const Value& p : parameters["parameter"].GetArray()) {
+        if (str(p, "name") != name || !p.IsObject()) {
+            continue;
+        }
+        for (const auto& member : p.GetObject()) {
+            const std::string_view key(member.name.GetString(), member.name.GetStringLength());
+            if (key == "resource" || key.rfind("value", 0) == 0) {
+                return &member.value;
+            }
+        }
+    }
+    return nullptr;
+}
+
+std::string_view textParameter(const Value& parameters, std::string_view name)
+{
+    const Value* value = parameter(parameters, name);
+    if (value == nullptr) {
+        return {};
+    }
+    if (value->IsString()) {
+        return {value->GetString(), value->GetStringLength()};
+    }
+    if (value->IsObject()) { // valueReference, valueCodeableConcept (its first code)
+        if (const std::string_view reference = str(*value, "reference"); !reference.empty()) {
+            return reference;
+        }
+        if (value->HasMember("coding") && (*value)["coding"].IsArray() &&
+            !(*value)["coding"].Empty()) {
+            return str((*value)["coding"][0], "code");
+        }
+    }
+    return {};
+}
+
+fhir::OperationResult outcome(int status, const char* code, const std::string& text,
+                              const char* severity = "error")
+{
+    fhir::OperationResult result;
+    result.status = status;
+    auto& a = result.body.GetAllocator();
+    result.body.SetObject();
+    setString(result.body, "resourceType", "OperationOutcome", a);
+    Value issue(rapidjson::kObjectType);
+    setString(issue, "severity", severity, a);
+    setString(issue, "code", code, a);
+    setString(issue, "diagnostics", text, a);
+    Value issues(rapidjson::kArrayType);
+    issues.PushBack(issue, a);
+    result.body.AddMember("issue", issues, a);
+    return result;
+}
+
+// ITI-116/117: the slot is no longer available. The profile's Bundle holding only a fatal
+// not-found OperationOutcome, sent with 409 so that plain REST clients see it too.
+fhir::OperationResult slotGone(const std::string& text)
+{
+    fhir::OperationResult issue = outcome(409, "not-found", text, "fatal");
+    fhir::OperationResult result;
+    result.status = 409;
+    auto& a = result.body.GetAllocator();
+    result.body.SetObject();
+    setString(result.body, "resourceType", "Bundle", a);
+    setString(result.body, "type", "searchset", a);
+    result.body.AddMember("total", fhir::makeNumber(0, a), a);
+    Value entry(rapidjson::kObjectType);
+    entry.AddMember("resource", Value(issue.body, a), a);
+    Value search(rapidjson::kObjectType);
+    setString(search, "mode", "outcome", a);
+    entry.AddMember("search", search, a);
+    Value entries(rapidjson::kArrayType);
+    entries.PushBack(entry, a);
+    result.body.AddMember("entry", entries, a);
+    return result;
+}
+
+fhir::OperationResult businessRule(const std::string& chinese, const std::string& english)
+{
+    return outcome(422, "business-rule", chinese + " / " + english);
+}
+
+// The answer of $hold and $book: a searchset Bundle with the Appointment.
+fhir::OperationResult appointmentBundle(const Value& appointment, const std::string& base)
+{
+    fhir::OperationResult result;
+    auto& a = result.body.GetAllocator();
+    result.body.SetObject();
+    setString(result.body, "resourceType", "Bundle", a);
+    setString(result.body, "type", "searchset", a);
+    result.body.AddMember("total", fhir::makeNumber(1, a), a);
+    Value entry(rapidjson::kObjectType);
+    setString(entry, "fullUrl", base + "/Appointment/" + std::string(str(appointment, "id")), a);
+    entry.AddMember("resource", Value(appointment, a), a);
+    Value search(rapidjson::kObjectType);
+    setString(search, "mode", "match", a);
+    entry.AddMember("search", search, a);
+    Value entries(rapidjson::kArrayType);
+    entries.PushBack(entry, a);
+    result.body.AddMember("entry", entries, a);
+    return result;
+}
+
+std::string poolOf(const Value& slot)
+{
+    if (!slot.HasMember("meta") || !slot["meta"].IsObject() || !slot["meta"].HasMember("tag") ||
+        !slot["meta"]["tag"].IsArray()) {
+        return {};
+    }
+    for (const Value& tag : slot["meta"]["tag"].GetArray()) {
+        if (str(tag, "system") == PoolSystem) {
+            return std::string(str(tag, "code"));
+        }
+    }
+    return {};
+}
+
+std::optional<std::int64_t> holdExpiry(const Value& slot)
+{
+    if (!slot.HasMember("extension") || !slot["extension"].IsArray()) {
+        return std::nullopt;
+    }
+    for (const Value& extension : slot["extension"].GetArray()) {
+        if (str(extension, "url") == HoldExpires) {
+            return instant(str(extension, "valueInstant"));
+        }
+    }
+    return std::nullopt;
+}
+
+void setHoldExpiry(Value& slot, std::optional<std::int64_t> expiry, Allocator& a)
+{
+    Value kept(rapidjson::kArrayType);
+    if (slot.HasMember("extension") && slot["extension"].IsArray()) {
+        for (Value& extension : slot["extension"].GetArray()) {
+            if (str(extension, "url") != HoldExpires) {
+                kept.PushBack(Value(extension, a), a);
+            }
+        }
+    }
+    if (expiry) {
+        Value extension(rapidjson::kObjectType);
+        setString(extension, "url", HoldExpires, a);
+        setString(extension, "valueInstant", core::formatIsoUtc(*expiry).substr(0, 19) + "Z", a);
+        kept.PushBack(extension, a);
+    }
+    slot.RemoveMember("extension");
+    if (!kept.Empty()) {
+        slot.AddMember("extension", kept, a);
+    }
+}
+
+// The first code of the Schedule's specialty, else serviceType: its department (config).
+std::string departmentOf(const Value& schedule)
+{
+    for (const char* element : {"specialty", "serviceType"}) {
+        if (!schedule.HasMember(element) || !schedule[element].IsArray()) {
+            continue;
+        }
+        for (const Value& codeable : schedule[element].GetArray()) {
+            if (codeable.HasMember("coding") && codeable["coding"].IsArray() &&
+                !codeable["coding"].Empty()) {
+                return std::string(str(codeable["coding"][0], "code"));
+            }
+        }
+    }
+    return {};
+}
+
+// References of the Appointment's participants of one type ("Patient/1").
+std::vector<std::string> actors(const Value& appointment, std::string_view type)
+{
+    std::vector<std::string> found;
+    if (!appointment.HasMember("participant") || !appointment["participant"].IsArray()) {
+        return found;
+    }
+    for (const Value& participant : appointment["participant"].GetArray()) {
+        if (!participant.HasMember("actor")) {
+            continue;
+        }
+        const std::string_view reference = str(participant["actor"], "reference");
+        if (reference.rfind(std::string(type) + "/", 0) == 0) {
+            found.emplace_back(reference);
+        }
+    }
+    return found;
+}
+
+std::string slotReference(const Value& appointment)
+{
+    if (!appointment.HasMember("slot") || !appointment["slot"].IsArray() ||
+        appointment["slot"].Empty()) {
+        return {};
+    }
+    std::string reference(str(appointment["slot"][0], "reference"));
+    // Absolute references to our own server come back from $find as base + "/Slot/id".
+    const auto at = reference.rfind("Slot/");
+    return at == std::string::npos ? std::string() : reference.substr(at);
+}
+
+std::string newUuid()
+{
+    return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+}
+
+// A transaction entry: PUT (ifMatch) or POST of `resource`.
+Value entry(const char* method, const std::string& url, const Value& resource,
+            const std::string& ifMatch, const std::string& fullUrl, Allocator& a)
+{
+    Value e(rapidjson::kObjectType);
+    if (!fullUrl.empty()) {
+        setString(e, "fullUrl", fullUrl, a);
+    }
+    e.AddMember("resource", Value(resource, a), a);
+    Value request(rapidjson::kObjectType);
+    setString(request, "method", method, a);
+    setString(request, "url", url, a);
+    if (!ifMatch.empty()) {
+        setString(request, "ifMatch", "W/\"" + ifMatch + "\"", a);
+    }
+    e.AddMember("request", request, a);
+    return e;
+}
+
+// The id and version of the entry's resource in a transaction-response
+// ("Appointment/12/_history/1").
+std::pair<std::string, std::string> locationOf(const Value& response, std::size_t index)
+{
+    if (!response.IsObject() || !response.HasMember("entry") || !response["entry"].IsArray() ||
+        response["entry"].Size() <= index) {
+        return {};
+    }
+    const std::string location(
+        str(response["entry"][static_cast<rapidjson::SizeType>(index)]["response"], "location"));
+    const auto history = location.find("/_history/");
+    if (history == std::string::npos) {
+        return {};
+    }
+    const auto slash = location.rfind('/', history - 1);
+    return {location.substr(slash + 1, history - slash - 1), location.substr(history + 10)};
+}
+
+std::string diagnostics(const Value& outcomeBody)
+{
+    if (outcomeBody.IsObject() && outcomeBody.HasMember("issue") &&
+        outcomeBody["issue"].IsArray() && !outcomeBody["issue"].Empty()) {
+        return std::string(str(outcomeBody["issue"][0], "diagnostics"));
+    }
+    return "the transaction failed";
+}
+
+} // namespace
+
+Scheduling::Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock)
+    : fhir_(server), config_(std::move(config)), clock_(clock)
+{
+}
+
+void Scheduling::registerOperations(fhir::FhirServer& server)
+{
+    server.addOperation("Appointment", "find",
+                        [this](fhir::OperationCall& call) { return find(call); });
+    server.addOperation("Appointment", "hold",
+                        [this](fhir::OperationCall& call) { return hold(call); });
+    server.addOperation("Appointment", "book",
+                        [this](fhir::OperationCall& call) { return book(call); });
+}
+
+namespace {
+
+/// What one operation call works with: the channel, the Slot and its Schedule, the rules.
+struct Booking {
+    std::string channel;
+    rapidjson::Document appointment; // as asked for (resource) or stored (reference)
+    std::string storedVersion;       // the stored Appointment's, when it is stored
+    std::string slotId;
+    std::string slotVersion;
+    rapidjson::Document slot;
+    rapidjson::Document schedule;
+};
+
+} // namespace
+
+// Shared by $hold and $book: the channel, the Appointment, its Slot and Schedule.
+static std::optional<fhir::OperationResult> load(const FhirCalls& fhir, fhir::OperationCall& call,
+                                                 Booking& booking)
+{
+    booking.channel = std::string(textParameter(call.parameters, "channel"));
+    if (booking.channel.empty() ||
+        std::find(Channels.begin(), Channels.end(), booking.channel) == Channels.end()) {
+        return outcome(400, "required",
+                       "parameter channel (valueCode) must be one of app, wechat, alipay, phone, "
+                       "kiosk, clinic, referral, his");
+    }
+    if (const Value* resource = parameter(call.parameters, "appointment-resource");
+        resource != nullptr && resource->IsObject()) {
+        booking.appointment.CopyFrom(*resource, booking.appointment.GetAllocator());
+        if (str(booking.appointment, "resourceType") != "Appointment") {
+            return outcome(400, "invalid", "appointment-resource must be an Appointment");
+        }
+        if (const std::string_view id = str(booking.appointment, "id"); !id.empty()) {
+            FhirReply stored = fhir.get("Appointment/" + std::string(id));
+            if (stored.ok()) {
+                booking.storedVersion = stored.version;
+            }
+        }
+    } else if (const std::string_view reference =
+                   textParameter(call.parameters, "appointment-reference");
+               !reference.empty()) {
+        const auto at = reference.rfind("Appointment/");
+        FhirReply stored = at == std::string_view::npos
+                               ? FhirReply{}
+                               : fhir.get(std::string(reference.substr(at)));
+        if (!stored.ok()) {
+            return outcome(404, "not-found", "appointment-reference names no Appointment here");
+        }
+        booking.storedVersion = stored.version;
+        booking.appointment.Swap(stored.body);
+    } else {
+        return outcome(400, "required", "give appointment-resource or appointment-reference");
+    }
+    const std::string slot = slotReference(booking.appointment);
+    if (slot.empty()) {
+        return outcome(400, "required", "the Appointment names no Slot (Appointment.slot)");
+    }
+    FhirReply slotReply = fhir.get(slot);
+    if (!slotReply.ok()) {
+        return slotGone(slot + " does not exist (号源不存在)");
+    }
+    booking.slotId = slot.substr(5);
+    booking.slotVersion = slotReply.version;
+    booking.slot.Swap(slotReply.body);
+    if (booking.slot.HasMember("schedule")) {
+        const std::string schedule(str(booking.slot["schedule"], "reference"));
+        FhirReply scheduleReply = fhir.get(schedule);
+        if (scheduleReply.ok()) {
+            booking.schedule.Swap(scheduleReply.body);
+        }
+    }
+    if (!booking.schedule.IsObject()) {
+        booking.schedule.SetObject();
+    }
+    return std::nullopt;
+}
+
+// The hospital's rules for a new booking (STANDARDS.md §6.4, §7.4); nullopt when it may go on.
+static std::optional<fhir::OperationResult> checkRules(const FhirCalls& fhir,
+                                                       const Booking& booking,
+                                                       const BookingRules& rules, std::int64_t now)
+{
+    const auto start = instant(str(booking.slot, "start"));
+    if (!start) {
+        return outcome(422, "invalid", "the Slot has no start");
+    }
+    if (*start < now + rules.closeMinutesBefore * Minute) {
+        return businessRule(
+            "该号源已停止预约（开诊前" + std::to_string(rules.closeMinutesBefore) + "分钟截止）",
+            "booking for this slot has closed (" + std::to_string(rules.closeMinutesBefore) +
+                " minutes before the start)");
+    }
+    if (*start > now + rules.openDaysAhead * Day) {
+        return businessRule("该号源尚未开放（提前" + std::to_string(rules.openDaysAhead) +
+                                "天放号）",
+                            "this slot is not open for booking yet (opens " +
+                                std::to_string(rules.openDaysAhead) + " days ahead)");
+    }
+    const std::vector<std::string> patients = actors(booking.appointment, "Patient");
+    if (patients.empty()) {
+        return businessRule("实名制预约：请指定就诊患者",
+                            "real-name booking: the Appointment names no Patient");
+    }
+    const std::string& patient = patients.front();
+    if (rules.realName) {
+        FhirReply found = fhir.get(patient);
+        bool named = false;
+        if (found.ok() && found.body.HasMember("identifier") &&
+            found.body["identifier"].IsArray()) {
+            for (const Value& identifier : found.body["identifier"].GetArray()) {
+                named = named || !str(identifier, "value").empty();
+            }
+        }
+        if (!named) {
+            return businessRule("实名制预约：患者须有身份证号或院内病历号",
+                                "real-name booking: the patient needs a national ID or a "
+                                "hospital ID");
+        }
+    }
+    if (online(booking.channel)) {
+        // No _sort (the patient's own few rows are cheap; a sort is not): the newest start is
+        // found here.
+        const std::string query = "Appointment?patient=" + encode(patient) +
+                                  "&status=noshow&date=ge" +
+                                  utcQuery(now - rules.noShowWindowDays * Day) + "&_count=100";
+        FhirReply noShows = fhir.get(query);
+        if (noShows.ok() && noShows.body.HasMember("entry") && noShows.body["entry"].IsArray() &&
+            static_cast<int>(noShows.body["entry"].Size()) >= rules.noShowLimit) {
+            // The newest no-show starts the restriction (the count had reached the limit).
+            std::int64_t last = 0;
+            for (const Value& e : noShows.body["entry"].GetArray()) {
+                last = std::max(last, instant(str(e["resource"], "start")).value_or(0));
+            }
+            const std::int64_t until = (last > 0 ? last : now) + rules.noShowBlockDays * Day;
+            if (now < until) {
+                return businessRule("爽约" + std::to_string(rules.noShowLimit) + "次，" +
+                                        localTime(until).substr(0, 10) +
+                                        "前不能在线预约，请到窗口办理",
+                                    std::to_string(rules.noShowLimit) +
+                                        " missed appointments: online booking is closed until " +
+                                        localTime(until).substr(0, 10) + "; please book at a desk");
+            }
+        }
+    }
+    if (rules.onePerDoctorPerDay) {
+        const std::int64_t local = *start + OffsetMinutes * Minute;
+        const std::int64_t dayStart = local - (local % Day) - OffsetMinutes * Minute;
+        std::vector<std::string> doctors = actors(booking.appointment, "Practitioner");
+        for (const std::string& doctor : actors(booking.schedule, "Practitioner")) {
+            if (std::find(doctors.begin(), doctors.end(), doctor) == doctors.end()) {
+                doctors.push_back(doctor);
+            }
+        }
+        const std::string self(str(booking.appointment, "id"));
+        // By patient and day only: a doctor's reference matches every booking of theirs, and
+        // would drive the query through all of them. The patient's day has a few rows.
+        FhirReply same = fhir.get("Appointment?patient=" + encode(patient) + "&date=ge" +
+                                  utcQuery(dayStart) + "&date=lt" + utcQuery(dayStart + Day) +
+                                  "&status=pending,booked,checked-in,arrived&_count=50");
+        if (same.ok() && same.body.HasMember("entry") && same.body["entry"].IsArray()) {
+            for (const Value& e : same.body["entry"].GetArray()) {
+                if (str(e["resource"], "id") == self) {
+                    continue;
+                }
+                for (const std::string& doctor : actors(e["resource"], "Practitioner")) {
+                    if (std::find(doctors.begin(), doctors.end(), doctor) != doctors.end()) {
+                        return businessRule("同一患者同一天只能预约同一医生一次",
+                                            "one booking per patient per doctor per day");
+                    }
+                }
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+// Schedule actors as participants of a proposed Appointment (`$find`).
+static void addParticipant(Value& appointment, const std::string& reference, Allocator& a)
+{
+    if (!appointment.HasMember("participant")) {
+        appointment.AddMember("participant", Value(rapidjson::kArrayType), a);
+    }
+    Value participant(rapidjson::kObjectType);
+    Value actor(rapidjson::kObjectType);
+    setString(actor, "reference", reference, a);
+    participant.AddMember("actor", actor, a);
+    setString(participant, "status", "needs-action", a);
+    appointment["participant"].PushBack(participant, a);
+}
+
+fhir::OperationResult Scheduling::find(fhir::OperationCall& call) const
+{
+    const auto start = instant(textParameter(call.parameters, "start"));
+    const auto end = instant(textParameter(call.parameters, "end"));
+    if (!start || !end) {
+        return outcome(400, "required", "$find needs start and end (valueDate or valueDateTime)");
+    }
+    const std::string channel(textParameter(call.parameters, "channel"));
+    if (!channel.empty() &&
+        std::find(Channels.begin(), Channels.end(), channel) == Channels.end()) {
+        return outcome(400, "value", "unknown channel '" + channel + "'");
+    }
+    const std::string bookingChannel = channel.empty() ? "app" : channel;
+    int count = 20;
+    if (const Value* c = parameter(call.parameters, "_count"); c != nullptr && fhir::isNumber(*c)) {
+        count = std::clamp(std::atoi(std::string(fhir::numberText(*c)).c_str()), 1, 100);
+    }
+    const std::int64_t now = clock_.nowMicros();
+    // Only a lower bound and no _sort: the server then pages in start order by walking the
+    // date index (fhir/search/README.md), a page costing its own rows; `end` is checked here.
+    std::string query = "Slot?status=free&start=ge" + utcQuery(*start) +
+                        "&_count=" + std::to_string(std::max(count * SlotPageFactor, 40));
+    if (const std::string_view doctor = textParameter(call.parameters, "practitioner");
+        !doctor.empty()) {
+        query += "&schedule.actor=" + encode(doctor);
+    }
+    if (const std::string_view location = textParameter(call.parameters, "location-reference");
+        !location.empty()) {
+        query += "&schedule.actor=" + encode(location);
+    }
+    if (const std::string_view specialty = textParameter(call.parameters, "specialty");
+        !specialty.empty()) {
+        query += "&specialty=" + encode(specialty);
+    }
+    if (const std::string_view visit = textParameter(call.parameters, "visit-type");
+        !visit.empty()) {
+        query += "&service-type=" + encode(visit);
+    }
+    const std::string patient(textParameter(call.parameters, "patient-reference"));
+
+    fhir::OperationResult result;
+    auto& a = result.body.GetAllocator();
+    result.body.SetObject();
+    setString(result.body, "resourceType", "Bundle", a);
+    setString(result.body, "type", "searchset", a);
+    Value entries(rapidjson::kArrayType);
+    std::map<std::string, rapidjson::Document> schedules;
+    FhirReply page = fhir_.get(query);
+    bool pastEnd = false;
+    for (int pages = 0;
+         pages < 5 && !pastEnd && page.ok() && static_cast<int>(entries.Size()) < count; ++pages) {
+        if (page.body.HasMember("entry") && page.body["entry"].IsArray()) {
+            for (const Value& e : page.body["entry"].GetArray()) {
+                if (static_cast<int>(entries.Size()) >= count) {
+                    break;
+                }
+                const Value& slot = e["resource"];
+                if (!poolAllows(poolOf(slot), bookingChannel)) {
+                    continue;
+                }
+                const std::string scheduleRef(str(slot["schedule"], "reference"));
+                auto known = schedules.find(scheduleRef);
+                if (known == schedules.end()) {
+                    FhirReply reply = fhir_.get(scheduleRef);
+                    known = schedules.emplace(scheduleRef, rapidjson::Document()).first;
+                    if (reply.ok()) {
+                        known->second.Swap(reply.body);
+                    } else {
+                        known->second.SetObject();
+                    }
+                }
+                const BookingRules& rules = config_.rulesFor(departmentOf(known->second));
+                const auto slotStart = instant(str(slot, "start"));
+                if (slotStart && *slotStart >= *end) {
+                    pastEnd = true;
+                    break;
+                }
+                if (!slotStart || *slotStart < now + rules.closeMinutesBefore * Minute ||
+                    *slotStart > now + rules.openDaysAhead * Day) {
+                    continue;
+                }
+                Value proposed(rapidjson::kObjectType);
+                setString(proposed, "resourceType", "Appointment", a);
+                setString(proposed, "status", "proposed", a);
+                for (const char* copied :
+                     {"serviceCategory", "serviceType", "specialty", "appointmentType"}) {
+                    if (slot.HasMember(copied)) {
+                        proposed.AddMember(Value(copied, a), Value(slot[copied], a), a);
+                    }
+                }
+                setString(proposed, "start", str(slot, "start"), a);
+                setString(proposed, "end", str(slot, "end"), a);
+                Value slots(rapidjson::kArrayType);
+                Value reference(rapidjson::kObjectType);
+                setString(reference, "reference", "Slot/" + std::string(str(slot, "id")), a);
+                slots.PushBack(reference, a);
+                proposed.AddMember("slot", slots, a);
+                if (!patient.empty()) {
+                    addParticipant(proposed, patient, a);
+                }
+                if (known->second.HasMember("actor") && known->second["actor"].IsArray()) {
+                    for (const Value& actor : known->second["actor"].GetArray()) {
+                        addParticipant(proposed, std::string(str(actor, "reference")), a);
+                    }
+                }
+                Value item(rapidjson::kObjectType);
+                item.AddMember("resource", proposed, a);
+                Value search(rapidjson::kObjectType);
+                setString(search, "mode", "match", a);
+                item.AddMember("search", search, a);
+                entries.PushBack(item, a);
+            }
+        }
+        // The next page, when the pools left this one short.
+        std::string next;
+        if (page.body.HasMember("link") && page.body["link"].IsArray()) {
+            for (const Value& link : page.body["link"].GetArray()) {
+                if (str(link, "relation") == "next") {
+                    next = std::string(str(link, "url"));
+                }
+            }
+        }
+        const auto at = next.find("/Slot?");
+        if (at == std::string::npos) {
+            break;
+        }
+        page = fhir_.get(next.substr(at + 1));
+    }
+    result.body.AddMember("total", fhir::makeNumber(static_cast<long long>(entries.Size()), a), a);
+    result.body.AddMember("entry", entries, a);
+    return result;
+}
+
+// $hold and a new $book: the Slot taken for this Appointment, held (pending, busy-tentative)
+// or booked at once (booked, busy).
+static fhir::OperationResult take(const FhirCalls& fhir, const BookingConfig& config,
+                                  Booking& booking, bool bookNow, std::int64_t now,
+                                  const std::string& base)
+{
+    auto& a = booking.appointment.GetAllocator();
+    // The same request again (a client retrying): the first result.
+    if (booking.appointment.HasMember("identifier") &&
+        booking.appointment["identifier"].IsArray()) {
+        for (const Value& identifier : booking.appointment["identifier"].GetArray()) {
+            const std::string system(str(identifier, "system"));
+            const std::string value(str(identifier, "value"));
+            if (value.empty()) {
+                continue;
+            }
+            FhirReply earlier = fhir.get("Appointment?identifier=" + encode(system) + "%7C" +
+                                         encode(value) + "&_count=2");
+            if (earlier.ok() && earlier.body.HasMember("entry") &&
+                earlier.body["entry"].IsArray() && !earlier.body["entry"].Empty()) {
+                const Value& first = earlier.body["entry"][0]["resource"];
+                const std::string_view status = str(first, "status");
+                if (status == "booked" || (status == "pending" && !bookNow)) {
+                    return appointmentBundle(first, base);
+                }
+            }
+        }
+    }
+    const std::string_view slotStatus = str(booking.slot, "status");
+    std::optional<std::string> takeOver; // a pending Appointment whose hold expired
+    std::string takeOverVersion;
+    rapidjson::Document expired;
+    if (slotStatus == "busy-tentative") {
+        const auto expiry = holdExpiry(booking.slot);
+        if (!expiry || *expiry > now) {
+            return slotGone("Slot/" + booking.slotId +
+                            " is held by another booking (号源已被锁定)");
+        }
+        FhirReply holder =
+            fhir.get("Appointment?slot=Slot/" + booking.slotId + "&status=pending&_count=2");
+        if (holder.ok() && holder.body.HasMember("entry") && holder.body["entry"].IsArray() &&
+            !holder.body["entry"].Empty()) {
+            expired.CopyFrom(holder.body["entry"][0]["resource"], expired.GetAllocator());
+            takeOver = std::string(str(expired, "id"));
+            takeOverVersion = std::string(str(expired["meta"], "versionId"));
+        }
+    } else if (slotStatus != "free") {
+        return slotGone("Slot/" + booking.slotId + " is " + std::string(slotStatus) +
+                        " (号源已被预约)");
+    }
+    if (!poolAllows(poolOf(booking.slot), booking.channel)) {
+        return businessRule("该号源为专用号源，当前渠道不能预约",
+                            "this slot is reserved for another channel (pool " +
+                                poolOf(booking.slot) + ")");
+    }
+    const BookingRules& rules = config.rulesFor(departmentOf(booking.schedule));
+    if (auto refused = checkRules(fhir, booking, rules, now)) {
+        return std::move(*refused);
+    }
+
+    rapidjson::Document& appointment = booking.appointment;
+    appointment.RemoveMember("id");
+    appointment.RemoveMember("meta");
+    setString(appointment, "status", bookNow ? "booked" : "pending", a);
+    setString(appointment, "start", str(booking.slot, "start"), a);
+    setString(appointment, "end", str(booking.slot, "end"), a);
+    setString(appointment, "created", localTime(now).substr(0, 10), a);
+    bool hasIdentifier = false;
+    if (appointment.HasMember("identifier") && appointment["identifier"].IsArray()) {
+        for (const Value& identifier : appointment["identifier"].GetArray()) {
+            hasIdentifier = hasIdentifier || !str(identifier, "value").empty();
+        }
+    }
+    if (!hasIdentifier) {
+        Value identifiers(rapidjson::kArrayType);
+        Value identifier(rapidjson::kObjectType);
+        setString(identifier, "system", BookingIdSystem, a);
+        setString(identifier, "value", newUuid(), a);
+        identifiers.PushBack(identifier, a);
+        set(appointment, "identifier", std::move(identifiers), a);
+    }
+    // The channel it came through, for notifications and the KPIs.
+    Value meta(rapidjson::kObjectType);
+    Value tags(rapidjson::kArrayType);
+    Value tag(rapidjson::kObjectType);
+    setString(tag, "system", ChannelSystem, a);
+    setString(tag, "code", booking.channel, a);
+    tags.PushBack(tag, a);
+    meta.AddMember("tag", tags, a);
+    appointment.AddMember("meta", meta, a);
+    if (appointment.HasMember("participant") && appointment["participant"].IsArray()) {
+        for (Value& participant : appointment["participant"].GetArray()) {
+            setString(participant, "status", "accepted", a);
+        }
+    }
+
+    rapidjson::Document& slot = booking.slot;
+    setString(slot, "status", bookNow ? "busy" : "busy-tentative", slot.GetAllocator());
+    setHoldExpiry(slot,
+                  bookNow ? std::nullopt
+                          : std::optional<std::int64_t>(now + config.holdSeconds * 1'000'000LL),
+                  slot.GetAllocator());
+
+    rapidjson::Document bundle(rapidjson::kObjectType);
+    auto& b = bundle.GetAllocator();
+    setString(bundle, "resourceType", "Bundle", b);
+    setString(bundle, "type", "transaction", b);
+    Value entries(rapidjson::kArrayType);
+    if (takeOver) {
+        // First, on its own: a transaction applies its creates before its updates, so the
+        // new hold would meet the old one's row. An expired hold cancelled without the new one
+        // following (a racer won) is still right.
+        setString(expired, "status", "cancelled", expired.GetAllocator());
+        Value reason(rapidjson::kObjectType);
+        setString(reason, "text", "hold-expired", expired.GetAllocator());
+        set(expired, "cancelationReason", std::move(reason), expired.GetAllocator());
+        const FhirReply cancelled =
+            fhir.call("PUT", "Appointment/" + *takeOver, fhir::writeJson(expired), takeOverVersion);
+        if (!cancelled.ok()) {
+            return slotGone("Slot/" + booking.slotId + " was taken meanwhile (号源已被占用)");
+        }
+    }
+    entries.PushBack(entry("PUT", "Slot/" + booking.slotId, slot, booking.slotVersion, {}, b), b);
+    entries.PushBack(entry("POST", "Appointment", appointment, {}, "urn:uuid:" + newUuid(), b), b);
+    bundle.AddMember("entry", entries, b);
+    FhirReply done = fhir.transaction(bundle);
+    if (done.status == 409 || done.status == 412) {
+        return slotGone("Slot/" + booking.slotId +
+                        " was taken meanwhile (号源已被占用): " + diagnostics(done.body));
+    }
+    if (!done.ok()) {
+        fhir::OperationResult failed;
+        failed.status = done.status;
+        failed.body.Swap(done.body);
+        return failed;
+    }
+    const auto [id, version] = locationOf(done.body, 1);
+    FhirReply stored = fhir.get("Appointment/" + id);
+    if (!stored.ok()) {
+        return outcome(500, "exception", "the booked Appointment cannot be read back");
+    }
+    return appointmentBundle(stored.body, base);
+}
+
+fhir::OperationResult Scheduling::hold(fhir::OperationCall& call) const
+{
+    Booking booking;
+    if (auto refused = load(fhir_, call, booking)) {
+        return std::move(*refused);
+    }
+    if (!booking.storedVersion.empty()) {
+        const std::string_view status = str(booking.appointment, "status");
+        if (status == "pending" || status == "booked") {
+            return appointmentBundle(booking.appointment, call.base);
+        }
+        return outcome(422, "business-rule",
+                       "Appointment is " + std::string(status) + "; $hold takes a proposed one");
+    }
+    return take(fhir_, config_, booking, false, clock_.nowMicros(), call.base);
+}
+
+fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
+{
+    Booking booking;
+    if (auto refused = load(fhir_, call, booking)) {
+        return std::move(*refused);
+    }
+    const std::int64_t now = clock_.nowMicros();
+    if (booking.storedVersion.empty()) {
+        return take(fhir_, config_, booking, true, now, call.base);
+    }
+    // A stored Appointment: book the hold, cancel, or move to another Slot.
+    const std::string id(str(booking.appointment, "id"));
+    FhirReply storedReply = fhir_.get("Appointment/" + id);
+    if (!storedReply.ok()) {
+        return outcome(404, "not-found", "Appointment/" + id + " does not exist");
+    }
+    rapidjson::Document& stored = storedReply.body;
+    const std::string storedStatus(str(stored, "status"));
+    const std::string wanted(str(booking.appointment, "status"));
+    const std::string storedSlot = slotReference(stored);
+    auto& sa = stored.GetAllocator();
+
+    rapidjson::Document bundle(rapidjson::kObjectType);
+    auto& b = bundle.GetAllocator();
+    setString(bundle, "resourceType", "Bundle", b);
+    setString(bundle, "type", "transaction", b);
+    Value entries(rapidjson::kArrayType);
+    auto freeSlot = [&](const std::string& slotRef) {
+        FhirReply slot = fhir_.get(slotRef);
+        if (!slot.ok()) {
+            return;
+        }
+        const std::string_view status = str(slot.body, "status");
+        if (status != "busy" && status != "busy-tentative") {
+            return;
+        }
+        const auto start = instant(str(slot.body, "start"));
+        setString(slot.body, "status", "free", slot.body.GetAllocator());
+        setHoldExpiry(slot.body, std::nullopt, slot.body.GetAllocator());
+        // A Slot in the past is not bookable again; it stays as it was.
+        if (start && *start > now) {
+            entries.PushBack(entry("PUT", slotRef, slot.body, slot.version, {}, b), b);
+        }
+    };
+
+    if (wanted == "cancelled") {
+        if (storedStatus == "cancelled") {
+            return appointmentBundle(stored, call.base);
+        }
+        if (storedStatus != "pending" && storedStatus != "booked") {
+            return outcome(422, "business-rule",
+                           "Appointment is " + storedStatus + " and cannot be cancelled");
+        }
+        const BookingRules& rules = config_.rulesFor(departmentOf(booking.schedule));
+        const auto start = instant(str(stored, "start"));
+        if (storedStatus == "booked" && online(booking.channel) && start &&
+            now > *start - rules.cancelHoursBefore * 60 * Minute) {
+            return businessRule("就诊前" + std::to_string(rules.cancelHoursBefore) +
+                                    "小时内不能在线取消，请联系医院",
+                                "cancellation closes " + std::to_string(rules.cancelHoursBefore) +
+                                    " hours before the start; please contact the hospital");
+        }
+        setString(stored, "status", "cancelled", sa);
+        Value reason(rapidjson::kObjectType);
+        Value codings(rapidjson::kArrayType);
+        Value coding(rapidjson::kObjectType);
+        setString(coding, "system", CancelSystem, sa);
+        setString(coding, "code", "pat", sa);
+        codings.PushBack(coding, sa);
+        reason.AddMember("coding", codings, sa);
+        set(stored, "cancelationReason", std::move(reason), sa);
+        entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b), b);
+        freeSlot(storedSlot);
+    } else if (storedStatus == "pending") {
+        // The hold becomes the booking: the Slot this Appointment holds goes busy.
+        if (str(booking.slot, "status") != "busy-tentative") {
+            return slotGone("Slot/" + booking.slotId + " is no longer held for this booking");
+        }
+        setString(stored, "status", "booked", sa);
+        setString(booking.slot, "status", "busy", booking.slot.GetAllocator());
+        setHoldExpiry(booking.slot, std::nullopt, booking.slot.GetAllocator());
+        entries.PushBack(
+            entry("PUT", "Slot/" + booking.slotId, booking.slot, booking.slotVersion, {}, b), b);
+        entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b), b);
+    } else if (storedStatus == "booked" && "Slot/" + booking.slotId != storedSlot) {
+        // A change to another Slot (STANDARDS.md §7.2 reschedule; SIU^S13 by the outbox).
+        if (str(booking.slot, "status") != "free") {
+            return slotGone("Slot/" + booking.slotId + " is not free (号源已被预约)");
+        }
+        if (!poolAllows(poolOf(booking.slot), booking.channel)) {
+            return businessRule("该号源为专用号源，当前渠道不能预约",
+                                "this slot is reserved for another channel");
+        }
+        const BookingRules& rules = config_.rulesFor(departmentOf(booking.schedule));
+        if (auto refused = checkRules(fhir_, booking, rules, now)) {
+            return std::move(*refused);
+        }
+        freeSlot(storedSlot);
+        Value slots(rapidjson::kArrayType);
+        Value reference(rapidjson::kObjectType);
+        setString(reference, "reference", "Slot/" + booking.slotId, sa);
+        slots.PushBack(reference, sa);
+        set(stored, "slot", std::move(slots), sa);
+        setString(stored, "start", str(booking.slot, "start"), sa);
+        setString(stored, "end", str(booking.slot, "end"), sa);
+        setString(booking.slot, "status", "busy", booking.slot.GetAllocator());
+        entries.PushBack(
+            entry("PUT", "Slot/" + booking.slotId, booking.slot, booking.slotVersion, {}, b), b);
+        entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b), b);
+    } else if (storedStatus == "booked") {
+        return appointmentBundle(stored, call.base); // already booked: the first result
+    } else {
+        return outcome(422, "business-rule",
+                       "Appointment is " + storedStatus + "; $book cannot change it");
+    }
+    bundle.AddMember("entry", entries, b);
+    FhirReply done = fhir_.transaction(bundle);
+    if (done.status == 409 || done.status == 412) {
+        return slotGone("the booking changed meanwhile (号源已变更): " + diagnostics(done.body));
+    }
+    if (!done.ok()) {
+        fhir::OperationResult failed;
+        failed.status = done.status;
+        failed.body.Swap(done.body);
+        return failed;
+    }
+    FhirReply after = fhir_.get("Appointment/" + id);
+    return appointmentBundle(after.ok() ? static_cast<const Value&>(after.body) : stored,
+                             call.base);
+}
+
+std::size_t Scheduling::releaseExpiredHolds(std::int64_t nowMicros) const
+{
+    std::size_t released = 0;
+    FhirReply held = fhir_.get("Slot?status=busy-tentative&_count=200");
+    if (!held.ok() || !held.body.HasMember("entry") || !held.body["entry"].IsArray()) {
+        return 0;
+    }
+    for (Value& e : held.body["entry"].GetArray()) {
+        Value& slot = e["resource"];
+        const auto expiry = holdExpiry(slot);
+        if (!expiry || *expiry > nowMicros) {
+            continue;
+        }
+        const std::string slotId(str(slot, "id"));
+        const std::string slotVersion(str(slot["meta"], "versionId"));
+        rapidjson::Document bundle(rapidjson::kObjectType);
+        auto& b = bundle.GetAllocator();
+        setString(bundle, "resourceType", "Bundle", b);
+        setString(bundle, "type", "transaction", b);
+        Value entries(rapidjson::kArrayType);
+        FhirReply holder =
+            fhir_.get("Appointment?slot=Slot/" + slotId + "&status=pending&_count=5");
+        if (holder.ok() && holder.body.HasMember("entry") && holder.body["entry"].IsArray()) {
+            for (Value& h : holder.body["entry"].GetArray()) {
+                Value& appointment = h["resource"];
+                const std::string id(str(appointment, "id"));
+                const std::string version(str(appointment["meta"], "versionId"));
+                setString(appointment, "status", "cancelled", holder.body.GetAllocator());
+                Value reason(rapidjson::kObjectType);
+                setString(reason, "text", "hold-expired", holder.body.GetAllocator());
+                set(appointment, "cancelationReason", std::move(reason),
+                    holder.body.GetAllocator());
+                entries.PushBack(entry("PUT", "Appointment/" + id, appointment, version, {}, b), b);
+            }
+        }
+        setString(slot, "status", "free", held.body.GetAllocator());
+        setHoldExpiry(slot, std::nullopt, held.body.GetAllocator());
+        entries.PushBack(entry("PUT", "Slot/" + slotId, slot, slotVersion, {}, b), b);
+        bundle.AddMember("entry", entries, b);
+        // A Slot booked or taken over meanwhile fails its ifMatch: left alone, as it should.
+        if (fhir_.transaction(bundle).ok()) {
+            ++released;
+        }
+    }
+    return released;
+}
+
+} // namespace hl7gw::booking

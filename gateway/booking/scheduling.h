@@ -1,0 +1,46 @@
+#pragma once
+
+#include "gateway/booking/booking_config.h"
+#include "gateway/booking/fhir_calls.h"
+#include "gateway/core/clock.h"
+#include "gateway/fhir/server/fhir_server.h"
+
+#include <cstddef>
+
+namespace hl7gw::booking {
+
+/// The scheduling operations of STANDARDS.md §3.6 (IHE ITI-115/116/117) over the one slot
+/// pool, with the hospital's rules (§6.4, §7.1, §7.2):
+///  - `POST /fhir/Appointment/$find`: free Slots in [start, end) that the caller's channel may
+///    take (pool tags), inside the booking window, as proposed Appointments (not stored).
+///  - `$hold`: the Slot becomes busy-tentative for `hold_seconds` and a pending Appointment is
+///    stored, in one transaction.
+///  - `$book`: a held Appointment becomes booked (Slot busy); a new one is held and booked at
+///    once; `cancelled` frees the Slot; a booked one naming another Slot moves to it.
+/// Every change is a transaction through the FHIR server, so versions (If-Match), the Slot-hold
+/// constraint and the outbox (SIU for the HIS) apply as for any client. A Slot that is gone is
+/// 409 with a Bundle holding an OperationOutcome (`not-found`); a broken rule is 422 with
+/// `business-rule` and a reason in Chinese and English. The same Appointment.identifier again
+/// returns the first result. Thread-safe.
+class Scheduling {
+  public:
+    Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock);
+
+    /// Registers $find, $hold and $book on Appointment.
+    void registerOperations(fhir::FhirServer& server);
+
+    fhir::OperationResult find(fhir::OperationCall& call) const;
+    fhir::OperationResult hold(fhir::OperationCall& call) const;
+    fhir::OperationResult book(fhir::OperationCall& call) const;
+
+    /// Frees the Slots of holds that expired by `now` (their pending Appointment becomes
+    /// cancelled, reason hold-expired); returns how many. Run it every few seconds.
+    std::size_t releaseExpiredHolds(std::int64_t nowMicros) const;
+
+  private:
+    FhirCalls fhir_;
+    const BookingConfig config_;
+    const core::Clock& clock_;
+};
+
+} // namespace hl7gw::booking

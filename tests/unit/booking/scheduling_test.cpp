@@ -1,0 +1,374 @@
+// $find, $hold and $book over real HTTP on both backends (booking/scheduling.h).
+#include "gateway/booking/scheduling.h"
+
+#include "tests/unit/fhir_server/fhir_server_support.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <latch>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace hl7gw;
+using hl7gw::test::Backends;
+using hl7gw::test::FhirFixture;
+using hl7gw::test::Reply;
+
+// Named, not anonymous: the tests' lambdas capture these types (-Wsubobject-linkage).
+namespace scheduling_test {
+
+constexpr std::int64_t Minute = 60'000'000;
+constexpr std::int64_t Hour = 60 * Minute;
+constexpr std::int64_t Day = 24 * Hour;
+
+class ManualClock : public core::Clock {
+  public:
+    explicit ManualClock(std::int64_t start) : now_(start) {}
+    std::int64_t nowMicros() const override { return now_.load(); }
+    void advance(std::int64_t micros) { now_ += micros; }
+
+  private:
+    std::atomic<std::int64_t> now_;
+};
+
+std::string instant(std::int64_t micros)
+{
+    return core::formatIsoUtc(micros).substr(0, 19) + "Z";
+}
+
+/// A gateway with the scheduling operations, a doctor's Schedule and Patients, and a clock
+/// the test holds at 08:00 (+08:00) of a day; slots are placed relative to it.
+struct Clinic {
+    explicit Clinic(test::Backend backend, booking::BookingConfig config = {})
+        : fhir(backend), clock(today8()), scheduling(fhir.server(), std::move(config), clock)
+    {
+        scheduling.registerOperations(fhir.server());
+        schedule = fhir.create(
+            "Schedule",
+            R"({"resourceType":"Schedule","active":true,"actor":[{"reference":"Practitioner/d1"}],)"
+            R"("specialty":[{"coding":[{"system":"http://snomed.info/sct","code":"394589003"}]}]})");
+        patient = fhir.create(
+            "Patient",
+            R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.156.10011.1.3",)"
+            R"("value":"110101199003070011"}],"name":[{"text":"李雷"}]})");
+    }
+
+    // 08:00 +08:00 today: local midnight is (utc + 8 h) rounded down to a day, less 8 h, and
+    // 8 h after that is the same number. Only the operations read this clock.
+    static std::int64_t today8()
+    {
+        const std::int64_t local = core::SystemClock::instance().nowMicros() + 8 * Hour;
+        return local - local % Day;
+    }
+
+    std::string slot(std::int64_t startOffset, const std::string& pool = "general",
+                     const std::string& status = "free")
+    {
+        const std::int64_t start = clock.nowMicros() + startOffset;
+        return fhir.create("Slot", R"({"resourceType":"Slot","meta":{"tag":[{"system":)"
+                                   R"("urn:hl7gw:slot-pool","code":")" +
+                                       pool + R"("}]},"schedule":{"reference":"Schedule/)" +
+                                       schedule + R"("},"status":")" + status + R"(","start":")" +
+                                       instant(start) + R"(","end":")" +
+                                       instant(start + 15 * Minute) + R"("})");
+    }
+
+    static std::string parameters(const std::string& inner)
+    {
+        return R"({"resourceType":"Parameters","parameter":[)" + inner + "]}";
+    }
+
+    static std::string appointmentFor(const std::string& slotId, const std::string& who,
+                                      const std::string& identifier = {})
+    {
+        return R"({"resourceType":"Appointment","status":"proposed",)" +
+               (identifier.empty()
+                    ? std::string()
+                    : R"("identifier":[{"system":"urn:app","value":")" + identifier + R"("}],)") +
+               R"("slot":[{"reference":"Slot/)" + slotId +
+               R"("}],"participant":[{"actor":{"reference":")" + who +
+               R"("},"status":"needs-action"},{"actor":{"reference":"Practitioner/d1"},)"
+               R"("status":"needs-action"}]})";
+    }
+
+    Reply op(const std::string& name, const std::string& body)
+    {
+        return fhir.post("Appointment/$" + name, body);
+    }
+
+    Reply book(const std::string& slotId, const std::string& channel, const std::string& who = {},
+               const std::string& identifier = {})
+    {
+        return op("book",
+                  parameters(
+                      R"({"name":"appointment-resource","resource":)" +
+                      appointmentFor(slotId, who.empty() ? "Patient/" + patient : who, identifier) +
+                      R"(},{"name":"channel","valueCode":")" + channel + R"("})"));
+    }
+
+    std::string slotStatus(const std::string& id) { return fhir.get("Slot/" + id).text("status"); }
+
+    FhirFixture fhir;
+    ManualClock clock;
+    booking::Scheduling scheduling;
+    std::string schedule;
+    std::string patient;
+};
+
+std::string firstResource(const Reply& reply, const char* member)
+{
+    if (!reply.json.IsObject() || !reply.json.HasMember("entry") ||
+        !reply.json["entry"].IsArray() || reply.json["entry"].Empty()) {
+        return {};
+    }
+    const auto& resource = reply.json["entry"][0]["resource"];
+    return resource.HasMember(member) && resource[member].IsString() ? resource[member].GetString()
+                                                                     : std::string();
+}
+
+std::string issueOf(const Reply& reply)
+{
+    return reply.json.IsObject() && reply.json.HasMember("issue")
+               ? std::string(reply.json["issue"][0]["code"].GetString())
+               : std::string();
+}
+
+} // namespace scheduling_test
+
+using namespace scheduling_test;
+
+BOOST_AUTO_TEST_SUITE(scheduling)
+
+BOOST_DATA_TEST_CASE(find_offers_what_the_channel_may_take_inside_the_window, Backends, backend)
+{
+    Clinic clinic(backend);
+    for (int i = 0; i < 3; ++i) {
+        clinic.slot(Day + i * 15 * Minute);
+    }
+    clinic.slot(Day + 2 * Hour, "referral");
+    clinic.slot(Day + 3 * Hour, "general", "busy-tentative"); // held: never offered
+    clinic.slot(8 * Day, "general");                          // not open yet (7 days)
+    clinic.slot(10 * Minute, "general");                      // closed (30 minutes before)
+    const std::string window = R"({"name":"start","valueDateTime":")" +
+                               instant(clinic.clock.nowMicros()) +
+                               R"("},{"name":"end","valueDateTime":")" +
+                               instant(clinic.clock.nowMicros() + 9 * Day) + R"("})";
+    const Reply app =
+        clinic.op("find", Clinic::parameters(window + R"(,{"name":"channel","valueCode":"app"})"));
+    BOOST_REQUIRE_MESSAGE(app.status == 200, app.body);
+    BOOST_TEST(fhir::numberText(app.json["total"]) == "3");
+    BOOST_TEST(firstResource(app, "status") == "proposed");
+    const Reply referral = clinic.op(
+        "find", Clinic::parameters(window + R"(,{"name":"channel","valueCode":"referral"})"));
+    BOOST_TEST(fhir::numberText(referral.json["total"]) == "4");
+    // A proposed Appointment names the Schedule's doctor, ready for $hold.
+    BOOST_TEST(app.body.find("Practitioner/d1") != std::string::npos);
+    BOOST_TEST(
+        clinic.op("find", Clinic::parameters(R"({"name":"channel","valueCode":"app"})")).status ==
+        400);
+}
+
+BOOST_DATA_TEST_CASE(hold_then_book_and_the_slot_follows, Backends, backend)
+{
+    Clinic clinic(backend);
+    const std::string slot = clinic.slot(Day);
+    const std::string hold =
+        Clinic::parameters(R"({"name":"appointment-resource","resource":)" +
+                           Clinic::appointmentFor(slot, "Patient/" + clinic.patient, "APP-1") +
+                           R"(},{"name":"channel","valueCode":"wechat"})");
+    const Reply held = clinic.op("hold", hold);
+    BOOST_REQUIRE_MESSAGE(held.status == 200, held.body);
+    BOOST_TEST(firstResource(held, "status") == "pending");
+    BOOST_TEST(clinic.slotStatus(slot) == "busy-tentative");
+    const std::string id = firstResource(held, "id");
+
+    // Someone else cannot hold it meanwhile: 409 with the profile's not-found outcome.
+    const std::string other = clinic.fhir.create(
+        "Patient", R"({"resourceType":"Patient","identifier":[{"value":"MZ9"}]})");
+    const Reply refused =
+        clinic.op("hold", Clinic::parameters(R"({"name":"appointment-resource","resource":)" +
+                                             Clinic::appointmentFor(slot, "Patient/" + other) +
+                                             R"(},{"name":"channel","valueCode":"app"})"));
+    BOOST_TEST(refused.status == 409);
+    BOOST_TEST(refused.body.find("not-found") != std::string::npos, refused.body);
+
+    // The same hold again (a retry): the first result.
+    BOOST_TEST(firstResource(clinic.op("hold", hold), "id") == id);
+
+    const std::string byReference = Clinic::parameters(
+        R"({"name":"appointment-reference","valueReference":{"reference":"Appointment/)" + id +
+        R"("}},{"name":"channel","valueCode":"wechat"})");
+    const Reply booked = clinic.op("book", byReference);
+    BOOST_REQUIRE_MESSAGE(booked.status == 200, booked.body);
+    BOOST_TEST(firstResource(booked, "status") == "booked");
+    BOOST_TEST(clinic.slotStatus(slot) == "busy");
+    BOOST_TEST(clinic.op("book", byReference).status == 200); // again: the same booking
+    BOOST_TEST(clinic.fhir.get("Appointment/" + id).json["meta"]["versionId"].GetString() ==
+               std::string("2"));
+}
+
+BOOST_DATA_TEST_CASE(racing_books_of_one_slot_from_many_channels_have_one_winner, Backends, backend)
+{
+    Clinic clinic(backend);
+    const std::string slot = clinic.slot(Day);
+    constexpr int Racers = 16;
+    const char* channels[] = {"app", "wechat", "alipay", "kiosk"};
+    std::vector<std::string> patients;
+    for (int i = 0; i < Racers; ++i) {
+        patients.push_back(
+            clinic.fhir.create("Patient", R"({"resourceType":"Patient","identifier":[{"value":"R)" +
+                                              std::to_string(i) + R"("}]})"));
+    }
+    std::vector<int> statuses(Racers, 0);
+    std::latch start(Racers);
+    std::vector<std::thread> racers;
+    for (int i = 0; i < Racers; ++i) {
+        racers.emplace_back([&, i] {
+            const std::string body = Clinic::parameters(
+                R"({"name":"appointment-resource","resource":)" +
+                Clinic::appointmentFor(slot, "Patient/" + patients[static_cast<std::size_t>(i)]) +
+                R"(},{"name":"channel","valueCode":")" + channels[i % 4] + R"("})");
+            Poco::Net::HTTPClientSession session("127.0.0.1", clinic.fhir.port());
+            Poco::Net::HTTPRequest request("POST", "/fhir/Appointment/$book",
+                                           Poco::Net::HTTPMessage::HTTP_1_1);
+            request.setContentType("application/fhir+json");
+            request.setContentLength(static_cast<std::streamsize>(body.size()));
+            start.arrive_and_wait();
+            session.sendRequest(request) << body;
+            Poco::Net::HTTPResponse response;
+            std::string ignored;
+            Poco::StreamCopier::copyToString(session.receiveResponse(response), ignored);
+            statuses[static_cast<std::size_t>(i)] = response.getStatus();
+        });
+    }
+    for (auto& racer : racers) {
+        racer.join();
+    }
+    int won = 0;
+    for (int status : statuses) {
+        BOOST_TEST((status == 200 || status == 409), status);
+        won += status == 200 ? 1 : 0;
+    }
+    BOOST_TEST(won == 1);
+    BOOST_TEST(clinic.slotStatus(slot) == "busy");
+    const Reply booked = clinic.fhir.get("Appointment?slot=Slot/" + slot + "&status=booked");
+    BOOST_TEST(booked.json["entry"].Size() == 1u);
+}
+
+BOOST_DATA_TEST_CASE(the_hospital_rules_refuse_with_a_reason, Backends, backend)
+{
+    Clinic clinic(backend);
+    // Real name: a patient without any identifier.
+    const std::string anonymous =
+        clinic.fhir.create("Patient", R"({"resourceType":"Patient","name":[{"text":"匿名"}]})");
+    const Reply unnamed = clinic.book(clinic.slot(Day), "app", "Patient/" + anonymous);
+    BOOST_TEST(unnamed.status == 422);
+    BOOST_TEST(issueOf(unnamed) == "business-rule");
+    BOOST_TEST(unnamed.body.find("实名制") != std::string::npos, unnamed.body);
+
+    // One booking per doctor per day: the second slot of the same day is refused.
+    BOOST_TEST(clinic.book(clinic.slot(Day + Hour), "app").status == 200);
+    const Reply again = clinic.book(clinic.slot(Day + 2 * Hour), "app");
+    BOOST_TEST(again.status == 422);
+    BOOST_TEST(again.body.find("per doctor per day") != std::string::npos, again.body);
+    // ... another day is fine.
+    BOOST_TEST(clinic.book(clinic.slot(2 * Day), "app").status == 200);
+
+    // A reserved pool: referral slots are not for the app, but for referrals.
+    const std::string reserved = clinic.slot(3 * Day, "referral");
+    BOOST_TEST(clinic.book(reserved, "app").status == 422);
+    BOOST_TEST(clinic.book(reserved, "referral").status == 200);
+}
+
+BOOST_DATA_TEST_CASE(no_shows_block_online_channels_only, Backends, backend)
+{
+    Clinic clinic(backend);
+    for (int i = 1; i <= 3; ++i) {
+        const std::int64_t start = clinic.clock.nowMicros() - i * 7 * Day;
+        clinic.fhir.create(
+            "Appointment",
+            R"({"resourceType":"Appointment","status":"noshow","start":")" + instant(start) +
+                R"(","end":")" + instant(start + 15 * Minute) +
+                R"(","participant":[{"status":"accepted","actor":{"reference":"Patient/)" +
+                clinic.patient + R"("}}]})");
+    }
+    const Reply online = clinic.book(clinic.slot(Day), "wechat");
+    BOOST_TEST(online.status == 422);
+    BOOST_TEST(online.body.find("爽约") != std::string::npos, online.body);
+    BOOST_TEST(clinic.book(clinic.slot(2 * Day), "clinic").status == 200);
+}
+
+BOOST_DATA_TEST_CASE(cancellation_frees_the_slot_but_not_after_the_deadline, Backends, backend)
+{
+    Clinic clinic(backend);
+    const std::string soon = clinic.slot(10 * Hour); // inside the 24 h deadline
+    const Reply booked = clinic.book(soon, "app");
+    BOOST_REQUIRE_MESSAGE(booked.status == 200, booked.body);
+    const std::string id = firstResource(booked, "id");
+    auto cancel = [&](const std::string& channel) {
+        return clinic.op(
+            "book",
+            Clinic::parameters(R"({"name":"appointment-resource","resource":{"resourceType":)"
+                               R"("Appointment","id":")" +
+                               id + R"(","status":"cancelled","slot":[{"reference":"Slot/)" + soon +
+                               R"("}],"participant":[{"status":"accepted","actor":)"
+                               R"({"reference":"Patient/)" +
+                               clinic.patient + R"("}}]}},{"name":"channel","valueCode":")" +
+                               channel + R"("})"));
+    };
+    const Reply late = cancel("app");
+    BOOST_TEST(late.status == 422);
+    BOOST_TEST(clinic.slotStatus(soon) == "busy");
+    const Reply desk = cancel("clinic"); // the desk may
+    BOOST_REQUIRE_MESSAGE(desk.status == 200, desk.body);
+    BOOST_TEST(firstResource(desk, "status") == "cancelled");
+    BOOST_TEST(clinic.slotStatus(soon) == "free");
+    // The freed Slot is bookable again.
+    BOOST_TEST(clinic.book(soon, "clinic").status == 200);
+}
+
+BOOST_DATA_TEST_CASE(expired_holds_give_their_slot_back, Backends, backend)
+{
+    booking::BookingConfig config;
+    config.holdSeconds = 60;
+    Clinic clinic(backend, config);
+    const std::string slot = clinic.slot(Day);
+    const Reply held = clinic.op(
+        "hold", Clinic::parameters(R"({"name":"appointment-resource","resource":)" +
+                                   Clinic::appointmentFor(slot, "Patient/" + clinic.patient) +
+                                   R"(},{"name":"channel","valueCode":"app"})"));
+    BOOST_REQUIRE_MESSAGE(held.status == 200, held.body);
+    const std::string id = firstResource(held, "id");
+    BOOST_TEST(clinic.scheduling.releaseExpiredHolds(clinic.clock.nowMicros()) == 0u);
+    clinic.clock.advance(61'000'000);
+    BOOST_TEST(clinic.scheduling.releaseExpiredHolds(clinic.clock.nowMicros()) == 1u);
+    BOOST_TEST(clinic.slotStatus(slot) == "free");
+    BOOST_TEST(clinic.fhir.get("Appointment/" + id).text("status") == "cancelled");
+
+    // A hold that ran out is taken over by the next $hold even before the sweep.
+    const std::string second = clinic.slot(2 * Day);
+    BOOST_TEST(clinic
+                   .op("hold", Clinic::parameters(
+                                   R"({"name":"appointment-resource","resource":)" +
+                                   Clinic::appointmentFor(second, "Patient/" + clinic.patient) +
+                                   R"(},{"name":"channel","valueCode":"app"})"))
+                   .status == 200);
+    clinic.clock.advance(61'000'000);
+    const std::string other = clinic.fhir.create(
+        "Patient", R"({"resourceType":"Patient","identifier":[{"value":"MZ7"}]})");
+    const Reply takeover =
+        clinic.op("hold", Clinic::parameters(R"({"name":"appointment-resource","resource":)" +
+                                             Clinic::appointmentFor(second, "Patient/" + other) +
+                                             R"(},{"name":"channel","valueCode":"app"})"));
+    BOOST_TEST(takeover.status == 200, takeover.body);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
