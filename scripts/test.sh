@@ -15,5 +15,5 @@ if [ "${SANITIZE:-1}" != 0 ]; then
     BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DHL7GW_SANITIZE=ON
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    (cd build-asan && ctest --output-on-failure -R '^(core_tests|hl7v2_tests|store_tests|transport_tests|routing_tests|fhir_model_tests|fhir_search_tests|fhir_rest_tests|fhir_server_tests|mapping_tests)$')
+    (cd build-asan && ctest --output-on-failure -R '^(core_tests|hl7v2_tests|store_tests|transport_tests|routing_tests|fhir_model_tests|fhir_search_tests|fhir_rest_tests|fhir_server_tests|mapping_tests|booking_tests)$')
 fi

@@ -519,19 +519,24 @@ static std::optional<fhir::OperationResult> checkRules(const FhirCalls& fhir,
         }
     }
     if (online(booking.channel)) {
-        // No _sort (the patient's own few rows are cheap; a sort is not): the newest start is
-        // found here.
-        const std::string query = "Appointment?patient=" + encode(patient) +
-                                  "&status=noshow&date=ge" +
-                                  utcQuery(now - rules.noShowWindowDays * Day) + "&_count=100";
+        // By patient and status only, the window checked here: with a date criterion (and
+        // no _sort) the server pages in date order and walks every Appointment since the
+        // window's start (fhir/search/README.md), where the patient's own rows are few.
+        const std::string query =
+            "Appointment?patient=" + encode(patient) + "&status=noshow&_count=500";
         FhirReply noShows = fhir.get(query);
-        if (noShows.ok() && noShows.body.HasMember("entry") && noShows.body["entry"].IsArray() &&
-            static_cast<int>(noShows.body["entry"].Size()) >= rules.noShowLimit) {
-            // The newest no-show starts the restriction (the count had reached the limit).
-            std::int64_t last = 0;
+        int inWindow = 0;
+        std::int64_t last = 0; // the newest no-show starts the restriction
+        if (noShows.ok() && noShows.body.HasMember("entry") && noShows.body["entry"].IsArray()) {
             for (const Value& e : noShows.body["entry"].GetArray()) {
-                last = std::max(last, instant(str(e["resource"], "start")).value_or(0));
+                const std::int64_t at = instant(str(e["resource"], "start")).value_or(0);
+                if (at >= now - rules.noShowWindowDays * Day) {
+                    ++inWindow;
+                    last = std::max(last, at);
+                }
             }
+        }
+        if (inWindow >= rules.noShowLimit) {
             const std::int64_t until = (last > 0 ? last : now) + rules.noShowBlockDays * Day;
             if (now < until) {
                 return businessRule("爽约" + std::to_string(rules.noShowLimit) + "次，" +
@@ -555,12 +560,13 @@ static std::optional<fhir::OperationResult> checkRules(const FhirCalls& fhir,
         const std::string self(str(booking.appointment, "id"));
         // By patient and day only: a doctor's reference matches every booking of theirs, and
         // would drive the query through all of them. The patient's day has a few rows.
-        FhirReply same = fhir.get("Appointment?patient=" + encode(patient) + "&date=ge" +
-                                  utcQuery(dayStart) + "&date=lt" + utcQuery(dayStart + Day) +
-                                  "&status=pending,booked,checked-in,arrived&_count=50");
+        // (The day is checked here too, for the date walk's sake, as above.)
+        FhirReply same = fhir.get("Appointment?patient=" + encode(patient) +
+                                  "&status=pending,booked,checked-in,arrived&_count=500");
         if (same.ok() && same.body.HasMember("entry") && same.body["entry"].IsArray()) {
             for (const Value& e : same.body["entry"].GetArray()) {
-                if (str(e["resource"], "id") == self) {
+                const std::int64_t at = instant(str(e["resource"], "start")).value_or(0);
+                if (str(e["resource"], "id") == self || at < dayStart || at >= dayStart + Day) {
                     continue;
                 }
                 for (const std::string& doctor : actors(e["resource"], "Practitioner")) {
