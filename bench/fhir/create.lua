@@ -1,6 +1,6 @@
 -- wrk script: POST BASE/Appointment with the body file given after `--` (create_body.json from
--- seed.py); the identifier value "APT-20250314-000123" is replaced per request by a value
--- unique to this thread and request.
+-- seed.py); the identifier value "APT-20250314-000123" and the Slot reference are replaced per
+-- request by values unique to this thread and request.
 --   wrk ... -s create.lua http://127.0.0.1:PORT/fhir -- create_body.json
 local counter = 0
 function setup(thread)
@@ -27,5 +27,8 @@ end
 function request()
   n = n + 1
   local body = before .. string.format("APT-BENCH-%d-%09d", tid or 0, n) .. after
+  -- A booked Appointment holds its Slot: each create names a Slot of its own, or every one
+  -- after the first would be refused (409, no Slot booked twice).
+  body = body:gsub("Slot/neph%-20250314%-0930", string.format("Slot/bench-%d-%09d", tid or 0, n), 1)
   return wrk.format("POST", path, nil, body)
 end
