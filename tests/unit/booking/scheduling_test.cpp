@@ -263,6 +263,87 @@ BOOST_DATA_TEST_CASE(racing_books_of_one_slot_from_many_channels_have_one_winner
     BOOST_TEST(booked.json["entry"].Size() == 1u);
 }
 
+// Two gateway nodes on one PostgreSQL, each with its own store (writer, readers, no shared
+// memory), its FHIR server and its HTTP port: racing $book of one Slot through both has one
+// winner, and the database alone decides it.
+BOOST_AUTO_TEST_CASE(two_nodes_on_one_postgresql_book_a_slot_once)
+{
+    test::TestDatabase database(test::Backend::Postgresql);
+    struct Node {
+        explicit Node(const test::TestDatabase& db)
+            : store(db.open()), server({}, store->resources()),
+              scheduling(server, {}, core::SystemClock::instance())
+        {
+            scheduling.registerOperations(server);
+            console::HttpServerConfig config;
+            config.listen = {"127.0.0.1", 0};
+            http = std::make_unique<console::HttpServer>(config, *store, metrics, nullptr);
+            http->mountFhir(server);
+            http->start();
+        }
+        ~Node() { http->stop(); }
+        store::MessageStorePtr store;
+        core::MetricsRegistry metrics;
+        fhir::FhirServer server;
+        booking::Scheduling scheduling;
+        std::unique_ptr<console::HttpServer> http;
+    };
+    Node a(database);
+    Node b(database);
+    booking::FhirCalls calls(a.server);
+    const std::int64_t start = core::SystemClock::instance().nowMicros() + Day;
+    const booking::FhirReply slot = calls.call(
+        "POST", "Slot",
+        R"({"resourceType":"Slot","status":"free","schedule":{"reference":"Schedule/s"},"start":")" +
+            instant(start) + R"(","end":")" + instant(start + 15 * Minute) + R"("})");
+    BOOST_REQUIRE(slot.ok());
+    const std::string slotId = slot.body["id"].GetString();
+    constexpr int Racers = 100;
+    std::vector<std::string> patients;
+    for (int i = 0; i < Racers; ++i) {
+        const booking::FhirReply p =
+            calls.call("POST", "Patient",
+                       R"({"resourceType":"Patient","identifier":[{"value":"N)" +
+                           std::to_string(i) + R"("}]})");
+        patients.push_back(p.body["id"].GetString());
+    }
+    const char* channels[] = {"app", "wechat", "alipay", "kiosk", "phone"};
+    std::vector<int> statuses(Racers, 0);
+    std::latch go(Racers);
+    std::vector<std::thread> racers;
+    for (int i = 0; i < Racers; ++i) {
+        racers.emplace_back([&, i] {
+            const std::string body = Clinic::parameters(
+                R"({"name":"appointment-resource","resource":)" +
+                Clinic::appointmentFor(slotId, "Patient/" + patients[static_cast<std::size_t>(i)]) +
+                R"(},{"name":"channel","valueCode":")" + channels[i % 5] + R"("})");
+            Poco::Net::HTTPClientSession session("127.0.0.1", (i % 2 == 0 ? a : b).http->port());
+            Poco::Net::HTTPRequest request("POST", "/fhir/Appointment/$book",
+                                           Poco::Net::HTTPMessage::HTTP_1_1);
+            request.setContentType("application/fhir+json");
+            request.setContentLength(static_cast<std::streamsize>(body.size()));
+            go.arrive_and_wait();
+            session.sendRequest(request) << body;
+            Poco::Net::HTTPResponse response;
+            std::string ignored;
+            Poco::StreamCopier::copyToString(session.receiveResponse(response), ignored);
+            statuses[static_cast<std::size_t>(i)] = response.getStatus();
+        });
+    }
+    for (auto& racer : racers) {
+        racer.join();
+    }
+    int won = 0;
+    for (int status : statuses) {
+        BOOST_TEST((status == 200 || status == 409), status);
+        won += status == 200 ? 1 : 0;
+    }
+    BOOST_TEST(won == 1);
+    const booking::FhirReply holders =
+        booking::FhirCalls(b.server).get("Appointment?slot=Slot/" + slotId + "&_total=accurate");
+    BOOST_TEST(fhir::numberText(holders.body["total"]) == "1");
+}
+
 BOOST_DATA_TEST_CASE(the_hospital_rules_refuse_with_a_reason, Backends, backend)
 {
     Clinic clinic(backend);
