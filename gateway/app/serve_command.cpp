@@ -1,8 +1,10 @@
 #include "gateway/app/serve_command.h"
 
 #include "gateway/app/gateway_config.h"
+#include "gateway/booking/no_shows.h"
 #include "gateway/booking/scheduling.h"
 #include "gateway/booking/slot_generator.h"
+#include "gateway/booking/suspension.h"
 #include "gateway/console/http_server.h"
 #include "gateway/core/logging.h"
 #include "gateway/routing/engine.h"
@@ -294,9 +296,11 @@ int runServe(const ServeCommandOptions& options)
             routing::makeFhirOutboxHook([enginePtr] { return enginePtr->snapshot(); },
                                         store->resources()));
         // The scheduling operations ($find, $hold, $book) answer through the same server.
-        scheduling = std::make_unique<booking::Scheduling>(*fhirServer, config.booking, clock);
+        scheduling =
+            std::make_unique<booking::Scheduling>(*fhirServer, config.booking, clock, &metrics);
         scheduling->registerOperations(*fhirServer);
         booking::addSlotGeneration(*fhirServer, config.booking.templates);
+        booking::addSuspension(*fhirServer, clock);
         http.mountFhir(*fhirServer);
         // The channels' fhir_store destinations write through it (in-process, no HTTP).
         config.fhirStore->bind(fhirServer.get());
@@ -328,6 +332,18 @@ int runServe(const ServeCommandOptions& options)
             }
         }
     });
+    // Booked appointments past their end and the grace become no-shows (§7.2; SIU^S26 through
+    // a channel's fhir source).
+    PeriodicTask noShows(
+        "booking no-shows", std::chrono::seconds(60), [&fhirServer, &config, &clock] {
+            if (fhirServer) {
+                const std::size_t marked = booking::markNoShows(booking::FhirCalls(*fhirServer),
+                                                                clock.nowMicros(), config.booking);
+                if (marked > 0) {
+                    logger().information("booking: %z appointment(s) marked no-show", marked);
+                }
+            }
+        });
     // Reserved pools (referral, urgent-exam) turn general at their lead time (§6.4).
     PeriodicTask pools("booking pools", std::chrono::seconds(60), [&fhirServer, &config, &clock] {
         if (fhirServer) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -382,10 +383,91 @@ std::string diagnostics(const Value& outcomeBody)
     return "the transaction failed";
 }
 
+// Why a 422 was answered, as a label: from the English half of the reason (businessRule).
+std::string refusalReason(const fhir::OperationResult& result)
+{
+    const std::string text = diagnostics(result.body);
+    static const std::pair<const char*, const char*> reasons[] = {
+        {"has closed", "closed"},
+        {"not open", "not-open"},
+        {"real-name", "real-name"},
+        {"missed appointments", "no-show"},
+        {"per doctor per day", "one-per-day"},
+        {"reserved for another channel", "pool"},
+        {"cancellation closes", "cancel-deadline"}};
+    for (const auto& [phrase, reason] : reasons) {
+        if (text.find(phrase) != std::string::npos) {
+            return reason;
+        }
+    }
+    return "other";
+}
+
+// The KPIs of issue 7 per channel and department (STANDARDS.md §7): every answer counted by
+// what it did; refusals also by reason; lead time of each booking made.
 } // namespace
 
-Scheduling::Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock)
-    : fhir_(server), config_(std::move(config)), clock_(clock)
+void Scheduling::record(const char* operation, const std::string& channel,
+                        const std::string& department, const fhir::OperationResult& result) const
+{
+    core::MetricsRegistry* metrics = metrics_;
+    const std::string ch = channel.empty() ? "unknown" : channel;
+    const std::string dept = department.empty() ? "unknown" : department;
+    std::string what = "invalid";
+    const Value* appointment = nullptr;
+    if (result.status == 200 && result.body.HasMember("entry") && result.body["entry"].IsArray() &&
+        !result.body["entry"].Empty()) {
+        appointment = &result.body["entry"][0]["resource"];
+        const std::string_view status = str(*appointment, "status");
+        what = status == "pending" ? "held" : std::string(status);
+    } else if (result.status == 409) {
+        what = "slot-gone";
+    } else if (result.status == 422) {
+        what = "refused";
+        {
+            std::lock_guard lock(tallyMutex_);
+            ++refusals_[{ch, dept, refusalReason(result)}];
+        }
+    } else if (result.status >= 500) {
+        what = "error";
+    }
+    if (std::string_view(operation) == "book" && what != "cancelled") {
+        std::lock_guard lock(tallyMutex_);
+        auto& [tried, booked] = attempts_[{ch, dept}];
+        ++tried;
+        booked += what == "booked" ? 1 : 0;
+    }
+    if (metrics == nullptr) {
+        return;
+    }
+    if (what == "refused") {
+        metrics
+            ->counter("hl7gw_booking_refusals_total", "Booking requests refused by a rule",
+                      {{"channel", ch}, {"department", dept}, {"reason", refusalReason(result)}})
+            .add();
+    }
+    metrics
+        ->counter(
+            "hl7gw_booking_requests_total", "Booking operations by what they did",
+            {{"operation", operation}, {"channel", ch}, {"department", dept}, {"outcome", what}})
+        .add();
+    if (appointment != nullptr && what == "booked" && std::string_view(operation) == "book") {
+        const auto start = instant(str(*appointment, "start"));
+        const auto made = instant(str((*appointment)["meta"], "lastUpdated"));
+        if (start && made && *start > *made) {
+            metrics
+                ->histogram("hl7gw_booking_lead_time_seconds",
+                            "From booking to the appointment's start",
+                            {3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 28 * 86400},
+                            {{"channel", ch}, {"department", dept}})
+                .observe(static_cast<double>(*start - *made) / 1e6);
+        }
+    }
+}
+
+Scheduling::Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock,
+                       core::MetricsRegistry* metrics)
+    : fhir_(server), config_(std::move(config)), clock_(clock), metrics_(metrics)
 {
 }
 
@@ -397,6 +479,8 @@ void Scheduling::registerOperations(fhir::FhirServer& server)
                         [this](fhir::OperationCall& call) { return hold(call); });
     server.addOperation("Appointment", "book",
                         [this](fhir::OperationCall& call) { return book(call); });
+    server.addOperation("", "booking-stats",
+                        [this](fhir::OperationCall& call) { return stats(call); });
 }
 
 namespace {
@@ -794,7 +878,13 @@ static fhir::OperationResult take(const FhirCalls& fhir, const BookingConfig& co
     setString(appointment, "status", bookNow ? "booked" : "pending", a);
     setString(appointment, "start", str(booking.slot, "start"), a);
     setString(appointment, "end", str(booking.slot, "end"), a);
-    setString(appointment, "created", localTime(now).substr(0, 10), a);
+    setString(appointment, "created", localTime(now), a);
+    // The department the booking counts for (KPIs, $booking-stats): the Schedule's.
+    for (const char* element : {"specialty", "serviceType"}) {
+        if (!appointment.HasMember(element) && booking.schedule.HasMember(element)) {
+            appointment.AddMember(Value(element, a), Value(booking.schedule[element], a), a);
+        }
+    }
     bool hasIdentifier = false;
     if (appointment.HasMember("identifier") && appointment["identifier"].IsArray()) {
         for (const Value& identifier : appointment["identifier"].GetArray()) {
@@ -874,150 +964,399 @@ static fhir::OperationResult take(const FhirCalls& fhir, const BookingConfig& co
 
 fhir::OperationResult Scheduling::hold(fhir::OperationCall& call) const
 {
+    if (call.request.method != "POST") {
+        return outcome(405, "not-supported", "$hold changes the pool: POST it");
+    }
     Booking booking;
-    if (auto refused = load(fhir_, call, booking)) {
-        return std::move(*refused);
-    }
-    if (!booking.storedVersion.empty()) {
-        const std::string_view status = str(booking.appointment, "status");
-        if (status == "pending" || status == "booked") {
-            return appointmentBundle(booking.appointment, call.base);
+    fhir::OperationResult result = [&]() -> fhir::OperationResult {
+        if (auto refused = load(fhir_, call, booking)) {
+            return std::move(*refused);
         }
-        return outcome(422, "business-rule",
-                       "Appointment is " + std::string(status) + "; $hold takes a proposed one");
-    }
-    return take(fhir_, config_, booking, false, clock_.nowMicros(), call.base);
+        if (!booking.storedVersion.empty()) {
+            const std::string_view status = str(booking.appointment, "status");
+            if (status == "pending" || status == "booked") {
+                return appointmentBundle(booking.appointment, call.base);
+            }
+            return outcome(422, "business-rule",
+                           "Appointment is " + std::string(status) +
+                               "; $hold takes a proposed one");
+        }
+        return take(fhir_, config_, booking, false, clock_.nowMicros(), call.base);
+    }();
+    record("hold", booking.channel, departmentOf(booking.schedule), result);
+    return result;
 }
 
 fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
 {
+    if (call.request.method != "POST") {
+        return outcome(405, "not-supported", "$book changes the pool: POST it");
+    }
     Booking booking;
-    if (auto refused = load(fhir_, call, booking)) {
-        return std::move(*refused);
-    }
-    const std::int64_t now = clock_.nowMicros();
-    if (booking.storedVersion.empty()) {
-        return take(fhir_, config_, booking, true, now, call.base);
-    }
-    // A stored Appointment: book the hold, cancel, or move to another Slot.
-    const std::string id(str(booking.appointment, "id"));
-    FhirReply storedReply = fhir_.get("Appointment/" + id);
-    if (!storedReply.ok()) {
-        return outcome(404, "not-found", "Appointment/" + id + " does not exist");
-    }
-    rapidjson::Document& stored = storedReply.body;
-    const std::string storedStatus(str(stored, "status"));
-    const std::string wanted(str(booking.appointment, "status"));
-    const std::string storedSlot = slotReference(stored);
-    auto& sa = stored.GetAllocator();
-
-    rapidjson::Document bundle(rapidjson::kObjectType);
-    auto& b = bundle.GetAllocator();
-    setString(bundle, "resourceType", "Bundle", b);
-    setString(bundle, "type", "transaction", b);
-    Value entries(rapidjson::kArrayType);
-    auto freeSlot = [&](const std::string& slotRef) {
-        FhirReply slot = fhir_.get(slotRef);
-        if (!slot.ok()) {
-            return;
-        }
-        const std::string_view status = str(slot.body, "status");
-        if (status != "busy" && status != "busy-tentative") {
-            return;
-        }
-        const auto start = instant(str(slot.body, "start"));
-        setString(slot.body, "status", "free", slot.body.GetAllocator());
-        setHoldExpiry(slot.body, std::nullopt, slot.body.GetAllocator());
-        // A Slot in the past is not bookable again; it stays as it was.
-        if (start && *start > now) {
-            entries.PushBack(entry("PUT", slotRef, slot.body, slot.version, {}, b), b);
-        }
-    };
-
-    if (wanted == "cancelled") {
-        if (storedStatus == "cancelled") {
-            return appointmentBundle(stored, call.base);
-        }
-        if (storedStatus != "pending" && storedStatus != "booked") {
-            return outcome(422, "business-rule",
-                           "Appointment is " + storedStatus + " and cannot be cancelled");
-        }
-        const BookingRules& rules = config_.rulesFor(departmentOf(booking.schedule));
-        const auto start = instant(str(stored, "start"));
-        if (storedStatus == "booked" && online(booking.channel) && start &&
-            now > *start - rules.cancelHoursBefore * 60 * Minute) {
-            return businessRule("就诊前" + std::to_string(rules.cancelHoursBefore) +
-                                    "小时内不能在线取消，请联系医院",
-                                "cancellation closes " + std::to_string(rules.cancelHoursBefore) +
-                                    " hours before the start; please contact the hospital");
-        }
-        setString(stored, "status", "cancelled", sa);
-        Value reason(rapidjson::kObjectType);
-        Value codings(rapidjson::kArrayType);
-        Value coding(rapidjson::kObjectType);
-        setString(coding, "system", CancelSystem, sa);
-        setString(coding, "code", "pat", sa);
-        codings.PushBack(coding, sa);
-        reason.AddMember("coding", codings, sa);
-        set(stored, "cancelationReason", std::move(reason), sa);
-        entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b), b);
-        freeSlot(storedSlot);
-    } else if (storedStatus == "pending") {
-        // The hold becomes the booking: the Slot this Appointment holds goes busy.
-        if (str(booking.slot, "status") != "busy-tentative") {
-            return slotGone("Slot/" + booking.slotId + " is no longer held for this booking");
-        }
-        setString(stored, "status", "booked", sa);
-        setString(booking.slot, "status", "busy", booking.slot.GetAllocator());
-        setHoldExpiry(booking.slot, std::nullopt, booking.slot.GetAllocator());
-        entries.PushBack(
-            entry("PUT", "Slot/" + booking.slotId, booking.slot, booking.slotVersion, {}, b), b);
-        entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b), b);
-    } else if (storedStatus == "booked" && "Slot/" + booking.slotId != storedSlot) {
-        // A change to another Slot (STANDARDS.md §7.2 reschedule; SIU^S13 by the outbox).
-        if (str(booking.slot, "status") != "free") {
-            return slotGone("Slot/" + booking.slotId + " is not free (号源已被预约)");
-        }
-        if (!poolAllows(poolOf(booking.slot), booking.channel)) {
-            return businessRule("该号源为专用号源，当前渠道不能预约",
-                                "this slot is reserved for another channel");
-        }
-        const BookingRules& rules = config_.rulesFor(departmentOf(booking.schedule));
-        if (auto refused = checkRules(fhir_, booking, rules, now)) {
+    fhir::OperationResult result = [&]() -> fhir::OperationResult {
+        if (auto refused = load(fhir_, call, booking)) {
             return std::move(*refused);
         }
-        freeSlot(storedSlot);
-        Value slots(rapidjson::kArrayType);
-        Value reference(rapidjson::kObjectType);
-        setString(reference, "reference", "Slot/" + booking.slotId, sa);
-        slots.PushBack(reference, sa);
-        set(stored, "slot", std::move(slots), sa);
-        setString(stored, "start", str(booking.slot, "start"), sa);
-        setString(stored, "end", str(booking.slot, "end"), sa);
-        setString(booking.slot, "status", "busy", booking.slot.GetAllocator());
-        entries.PushBack(
-            entry("PUT", "Slot/" + booking.slotId, booking.slot, booking.slotVersion, {}, b), b);
-        entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b), b);
-    } else if (storedStatus == "booked") {
-        return appointmentBundle(stored, call.base); // already booked: the first result
-    } else {
-        return outcome(422, "business-rule",
-                       "Appointment is " + storedStatus + "; $book cannot change it");
+        const std::int64_t now = clock_.nowMicros();
+        if (booking.storedVersion.empty()) {
+            return take(fhir_, config_, booking, true, now, call.base);
+        }
+        // A stored Appointment: book the hold, cancel, or move to another Slot.
+        const std::string id(str(booking.appointment, "id"));
+        FhirReply storedReply = fhir_.get("Appointment/" + id);
+        if (!storedReply.ok()) {
+            return outcome(404, "not-found", "Appointment/" + id + " does not exist");
+        }
+        rapidjson::Document& stored = storedReply.body;
+        const std::string storedStatus(str(stored, "status"));
+        const std::string wanted(str(booking.appointment, "status"));
+        const std::string storedSlot = slotReference(stored);
+        auto& sa = stored.GetAllocator();
+
+        rapidjson::Document bundle(rapidjson::kObjectType);
+        auto& b = bundle.GetAllocator();
+        setString(bundle, "resourceType", "Bundle", b);
+        setString(bundle, "type", "transaction", b);
+        Value entries(rapidjson::kArrayType);
+        auto freeSlot = [&](const std::string& slotRef) {
+            FhirReply slot = fhir_.get(slotRef);
+            if (!slot.ok()) {
+                return;
+            }
+            const std::string_view status = str(slot.body, "status");
+            if (status != "busy" && status != "busy-tentative") {
+                return;
+            }
+            const auto start = instant(str(slot.body, "start"));
+            setString(slot.body, "status", "free", slot.body.GetAllocator());
+            setHoldExpiry(slot.body, std::nullopt, slot.body.GetAllocator());
+            // A Slot in the past is not bookable again; it stays as it was.
+            if (start && *start > now) {
+                entries.PushBack(entry("PUT", slotRef, slot.body, slot.version, {}, b), b);
+            }
+        };
+
+        if (wanted == "cancelled") {
+            if (storedStatus == "cancelled") {
+                return appointmentBundle(stored, call.base);
+            }
+            if (storedStatus != "pending" && storedStatus != "booked") {
+                return outcome(422, "business-rule",
+                               "Appointment is " + storedStatus + " and cannot be cancelled");
+            }
+            const BookingRules& rules = config_.rulesFor(departmentOf(booking.schedule));
+            const auto start = instant(str(stored, "start"));
+            if (storedStatus == "booked" && online(booking.channel) && start &&
+                now > *start - rules.cancelHoursBefore * 60 * Minute) {
+                return businessRule("就诊前" + std::to_string(rules.cancelHoursBefore) +
+                                        "小时内不能在线取消，请联系医院",
+                                    "cancellation closes " +
+                                        std::to_string(rules.cancelHoursBefore) +
+                                        " hours before the start; please contact the hospital");
+            }
+            setString(stored, "status", "cancelled", sa);
+            Value reason(rapidjson::kObjectType);
+            Value codings(rapidjson::kArrayType);
+            Value coding(rapidjson::kObjectType);
+            setString(coding, "system", CancelSystem, sa);
+            setString(coding, "code", "pat", sa);
+            codings.PushBack(coding, sa);
+            reason.AddMember("coding", codings, sa);
+            set(stored, "cancelationReason", std::move(reason), sa);
+            entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b),
+                             b);
+            freeSlot(storedSlot);
+        } else if (storedStatus == "pending") {
+            // The hold becomes the booking: the Slot this Appointment holds goes busy.
+            if (str(booking.slot, "status") != "busy-tentative") {
+                return slotGone("Slot/" + booking.slotId + " is no longer held for this booking");
+            }
+            setString(stored, "status", "booked", sa);
+            setString(booking.slot, "status", "busy", booking.slot.GetAllocator());
+            setHoldExpiry(booking.slot, std::nullopt, booking.slot.GetAllocator());
+            entries.PushBack(
+                entry("PUT", "Slot/" + booking.slotId, booking.slot, booking.slotVersion, {}, b),
+                b);
+            entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b),
+                             b);
+        } else if (storedStatus == "booked" && "Slot/" + booking.slotId != storedSlot) {
+            // A change to another Slot (STANDARDS.md §7.2 reschedule; SIU^S13 by the outbox).
+            if (str(booking.slot, "status") != "free") {
+                return slotGone("Slot/" + booking.slotId + " is not free (号源已被预约)");
+            }
+            if (!poolAllows(poolOf(booking.slot), booking.channel)) {
+                return businessRule("该号源为专用号源，当前渠道不能预约",
+                                    "this slot is reserved for another channel");
+            }
+            const BookingRules& rules = config_.rulesFor(departmentOf(booking.schedule));
+            if (auto refused = checkRules(fhir_, booking, rules, now)) {
+                return std::move(*refused);
+            }
+            freeSlot(storedSlot);
+            Value slots(rapidjson::kArrayType);
+            Value reference(rapidjson::kObjectType);
+            setString(reference, "reference", "Slot/" + booking.slotId, sa);
+            slots.PushBack(reference, sa);
+            set(stored, "slot", std::move(slots), sa);
+            setString(stored, "start", str(booking.slot, "start"), sa);
+            setString(stored, "end", str(booking.slot, "end"), sa);
+            setString(booking.slot, "status", "busy", booking.slot.GetAllocator());
+            entries.PushBack(
+                entry("PUT", "Slot/" + booking.slotId, booking.slot, booking.slotVersion, {}, b),
+                b);
+            entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b),
+                             b);
+        } else if (storedStatus == "booked") {
+            return appointmentBundle(stored, call.base); // already booked: the first result
+        } else {
+            return outcome(422, "business-rule",
+                           "Appointment is " + storedStatus + "; $book cannot change it");
+        }
+        bundle.AddMember("entry", entries, b);
+        FhirReply done = fhir_.transaction(bundle);
+        if (done.status == 409 || done.status == 412) {
+            return slotGone("the booking changed meanwhile (号源已变更): " +
+                            diagnostics(done.body));
+        }
+        if (!done.ok()) {
+            fhir::OperationResult failed;
+            failed.status = done.status;
+            failed.body.Swap(done.body);
+            return failed;
+        }
+        FhirReply after = fhir_.get("Appointment/" + id);
+        return appointmentBundle(after.ok() ? static_cast<const Value&>(after.body) : stored,
+                                 call.base);
+    }();
+    record("book", booking.channel, departmentOf(booking.schedule), result);
+    return result;
+}
+
+namespace {
+
+std::string ratio(std::uint64_t part, std::uint64_t whole)
+{
+    if (whole == 0) {
+        return "0";
     }
-    bundle.AddMember("entry", entries, b);
-    FhirReply done = fhir_.transaction(bundle);
-    if (done.status == 409 || done.status == 412) {
-        return slotGone("the booking changed meanwhile (号源已变更): " + diagnostics(done.body));
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f",
+                  static_cast<double>(part) / static_cast<double>(whole));
+    return text;
+}
+
+void addPart(Value& parts, const char* name, const char* type, Value value, Allocator& a)
+{
+    Value part(rapidjson::kObjectType);
+    setString(part, "name", name, a);
+    part.AddMember(Value(type, a), std::move(value), a);
+    parts.PushBack(part, a);
+}
+
+Value text(const std::string& value, Allocator& a)
+{
+    return Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), a);
+}
+
+// Every resource of a search, following the next links (at most `pages` pages).
+template <typename Fn> void eachResult(const FhirCalls& fhir, std::string path, int pages, Fn&& fn)
+{
+    for (int page = 0; page < pages && !path.empty(); ++page) {
+        FhirReply reply = fhir.get(path);
+        path.clear();
+        if (!reply.ok() || !reply.body.HasMember("entry") || !reply.body["entry"].IsArray()) {
+            return;
+        }
+        for (const Value& e : reply.body["entry"].GetArray()) {
+            if (!fn(e["resource"])) {
+                return;
+            }
+        }
+        if (reply.body.HasMember("link") && reply.body["link"].IsArray()) {
+            for (const Value& link : reply.body["link"].GetArray()) {
+                const std::string url(str(link, "url"));
+                const auto at = url.find("/fhir/");
+                if (str(link, "relation") == "next" && at != std::string::npos) {
+                    path = url.substr(at + 6);
+                }
+            }
+        }
     }
-    if (!done.ok()) {
-        fhir::OperationResult failed;
-        failed.status = done.status;
-        failed.body.Swap(done.body);
-        return failed;
+}
+
+std::string channelOf(const Value& appointment)
+{
+    if (appointment.HasMember("meta") && appointment["meta"].HasMember("tag") &&
+        appointment["meta"]["tag"].IsArray()) {
+        for (const Value& tag : appointment["meta"]["tag"].GetArray()) {
+            if (str(tag, "system") == ChannelSystem) {
+                return std::string(str(tag, "code"));
+            }
+        }
     }
-    FhirReply after = fhir_.get("Appointment/" + id);
-    return appointmentBundle(after.ok() ? static_cast<const Value&>(after.body) : stored,
-                             call.base);
+    return "unknown";
+}
+
+} // namespace
+
+fhir::OperationResult Scheduling::stats(fhir::OperationCall& call) const
+{
+    const std::int64_t now = clock_.nowMicros();
+    const std::string startText(textParameter(call.parameters, "start"));
+    const std::string endText(textParameter(call.parameters, "end"));
+    const auto start = startText.empty() ? std::optional(now - 30 * Day) : instant(startText);
+    const auto end = endText.empty() ? std::optional(now + 7 * Day) : instant(endText);
+    if (!start || !end || *end <= *start) {
+        return outcome(400, "invalid", "start and end must be dates or times, start before end");
+    }
+    struct Tally {
+        std::uint64_t booked = 0; // every Appointment that was booked: booked and after
+        std::uint64_t cancelled = 0;
+        std::uint64_t noshow = 0;
+        std::uint64_t past = 0; // booked ones whose start has passed (no-show rate base)
+        double leadHours = 0;
+        std::uint64_t leads = 0;
+    };
+    std::map<std::pair<std::string, std::string>, Tally> tallies;
+    // Start order through the date index, the end checked here (see find()).
+    eachResult(fhir_, "Appointment?date=ge" + utcQuery(*start) + "&_count=500", 400,
+               [&](const Value& appointment) {
+                   const auto at = instant(str(appointment, "start"));
+                   if (at && *at >= *end) {
+                       return false;
+                   }
+                   Tally& t = tallies[{channelOf(appointment), departmentOf(appointment)}];
+                   const std::string_view status = str(appointment, "status");
+                   if (status == "cancelled") {
+                       ++t.cancelled;
+                   } else if (status == "noshow") {
+                       ++t.noshow;
+                       ++t.booked;
+                       ++t.past;
+                   } else if (status == "booked" || status == "arrived" || status == "checked-in" ||
+                              status == "fulfilled") {
+                       ++t.booked;
+                       t.past += at && *at < now ? 1 : 0;
+                   }
+                   const auto created = instant(str(appointment, "created"));
+                   if (at && created && *at > *created && status != "cancelled") {
+                       t.leadHours += static_cast<double>(*at - *created) / (60.0 * Minute);
+                       ++t.leads;
+                   }
+                   return true;
+               });
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> slots; // dept -> (all, busy)
+    std::map<std::string, std::string> departments;                       // schedule -> dept
+    eachResult(
+        fhir_, "Slot?start=ge" + utcQuery(*start) + "&_count=500", 400, [&](const Value& slot) {
+            const auto at = instant(str(slot, "start"));
+            if (at && *at >= *end) {
+                return false;
+            }
+            const std::string_view status = str(slot, "status");
+            if (status == "busy-unavailable") {
+                return true; // not offered: not part of the capacity
+            }
+            const std::string schedule(str(slot["schedule"], "reference"));
+            auto known = departments.find(schedule);
+            if (known == departments.end()) {
+                FhirReply reply = fhir_.get(schedule);
+                known =
+                    departments.emplace(schedule, reply.ok() ? departmentOf(reply.body) : "").first;
+            }
+            auto& [all, busy] = slots[known->second.empty() ? "unknown" : known->second];
+            ++all;
+            busy += status == "busy" ? 1 : 0;
+            return true;
+        });
+
+    fhir::OperationResult result;
+    auto& a = result.body.GetAllocator();
+    result.body.SetObject();
+    setString(result.body, "resourceType", "Parameters", a);
+    Value parameters(rapidjson::kArrayType);
+    {
+        Value period(rapidjson::kObjectType);
+        setString(period, "start", localTime(*start), a);
+        setString(period, "end", localTime(*end), a);
+        Value p(rapidjson::kObjectType);
+        setString(p, "name", "period", a);
+        p.AddMember("valuePeriod", period, a);
+        parameters.PushBack(p, a);
+    }
+    std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>> attempts;
+    std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> refusals;
+    {
+        std::lock_guard lock(tallyMutex_);
+        attempts = attempts_;
+        refusals = refusals_;
+    }
+    for (const auto& [key, t] : tallies) {
+        const auto& [channel, department] = key;
+        std::uint64_t refused = 0;
+        for (const auto& [r, n] : refusals) {
+            refused += std::get<0>(r) == channel && std::get<1>(r) == department ? n : 0;
+        }
+        Value parts(rapidjson::kArrayType);
+        addPart(parts, "channel", "valueCode", text(channel, a), a);
+        addPart(parts, "department", "valueCode",
+                text(department.empty() ? "unknown" : department, a), a);
+        addPart(parts, "booked", "valueInteger",
+                fhir::makeNumber(static_cast<long long>(t.booked), a), a);
+        addPart(parts, "cancelled", "valueInteger",
+                fhir::makeNumber(static_cast<long long>(t.cancelled), a), a);
+        addPart(parts, "noshow", "valueInteger",
+                fhir::makeNumber(static_cast<long long>(t.noshow), a), a);
+        addPart(parts, "refused", "valueInteger",
+                fhir::makeNumber(static_cast<long long>(refused), a), a);
+        const auto tried = attempts.find(key);
+        // Success: of this process's $book attempts, those that booked (refusals and slots
+        // gone are not stored, so the rate is this node's since it started).
+        if (tried != attempts.end()) {
+            addPart(parts, "success-rate", "valueDecimal",
+                    fhir::makeNumber(ratio(tried->second.second, tried->second.first), a), a);
+        }
+        addPart(parts, "noshow-rate", "valueDecimal", fhir::makeNumber(ratio(t.noshow, t.past), a),
+                a);
+        addPart(parts, "cancellation-rate", "valueDecimal",
+                fhir::makeNumber(ratio(t.cancelled, t.booked + t.cancelled), a), a);
+        if (t.leads > 0) {
+            char lead[32];
+            std::snprintf(lead, sizeof lead, "%.1f", t.leadHours / static_cast<double>(t.leads));
+            addPart(parts, "mean-lead-time-hours", "valueDecimal", fhir::makeNumber(lead, a), a);
+        }
+        Value p(rapidjson::kObjectType);
+        setString(p, "name", "group", a);
+        p.AddMember("part", parts, a);
+        parameters.PushBack(p, a);
+    }
+    for (const auto& [key, n] : refusals) {
+        Value parts(rapidjson::kArrayType);
+        addPart(parts, "channel", "valueCode", text(std::get<0>(key), a), a);
+        addPart(parts, "department", "valueCode", text(std::get<1>(key), a), a);
+        addPart(parts, "reason", "valueCode", text(std::get<2>(key), a), a);
+        addPart(parts, "count", "valueInteger", fhir::makeNumber(static_cast<long long>(n), a), a);
+        Value p(rapidjson::kObjectType);
+        setString(p, "name", "refusal", a);
+        p.AddMember("part", parts, a);
+        parameters.PushBack(p, a);
+    }
+    for (const auto& [department, counts] : slots) {
+        Value parts(rapidjson::kArrayType);
+        addPart(parts, "department", "valueCode", text(department, a), a);
+        addPart(parts, "slots", "valueInteger",
+                fhir::makeNumber(static_cast<long long>(counts.first), a), a);
+        addPart(parts, "busy", "valueInteger",
+                fhir::makeNumber(static_cast<long long>(counts.second), a), a);
+        addPart(parts, "rate", "valueDecimal",
+                fhir::makeNumber(ratio(counts.second, counts.first), a), a);
+        Value p(rapidjson::kObjectType);
+        setString(p, "name", "utilisation", a);
+        p.AddMember("part", parts, a);
+        parameters.PushBack(p, a);
+    }
+    result.body.AddMember("parameter", parameters, a);
+    return result;
 }
 
 std::size_t Scheduling::releaseExpiredHolds(std::int64_t nowMicros) const

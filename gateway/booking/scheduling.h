@@ -3,9 +3,16 @@
 #include "gateway/booking/booking_config.h"
 #include "gateway/booking/fhir_calls.h"
 #include "gateway/core/clock.h"
+#include "gateway/core/metrics.h"
 #include "gateway/fhir/server/fhir_server.h"
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <utility>
 
 namespace hl7gw::booking {
 
@@ -24,23 +31,42 @@ namespace hl7gw::booking {
 /// returns the first result. Thread-safe.
 class Scheduling {
   public:
-    Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock);
+    /// `metrics` (optional) gets hl7gw_booking_requests_total, _refusals_total and
+    /// _lead_time_seconds by channel and department.
+    Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock,
+               core::MetricsRegistry* metrics = nullptr);
 
-    /// Registers $find, $hold and $book on Appointment.
+    /// Registers $find, $hold and $book on Appointment, and $booking-stats at system level.
     void registerOperations(fhir::FhirServer& server);
 
     fhir::OperationResult find(fhir::OperationCall& call) const;
     fhir::OperationResult hold(fhir::OperationCall& call) const;
     fhir::OperationResult book(fhir::OperationCall& call) const;
 
+    /// `$booking-stats` (GET or POST, `start`, `end`: the appointments' period, default the
+    /// last 30 days and the next 7): per channel and department, bookings, cancellations,
+    /// no-shows, refusals by reason (since this process started), success, no-show and
+    /// cancellation rates, mean lead time; per department the Slots' utilisation.
+    fhir::OperationResult stats(fhir::OperationCall& call) const;
+
     /// Frees the Slots of holds that expired by `now` (their pending Appointment becomes
     /// cancelled, reason hold-expired); returns how many. Run it every few seconds.
     std::size_t releaseExpiredHolds(std::int64_t nowMicros) const;
 
   private:
+    void record(const char* operation, const std::string& channel, const std::string& department,
+                const fhir::OperationResult& result) const;
+
     FhirCalls fhir_;
     const BookingConfig config_;
     const core::Clock& clock_;
+    core::MetricsRegistry* const metrics_;
+    // What the report needs of the answers, which are not stored: $book attempts and
+    // bookings per (channel, department), refusals per (channel, department, reason).
+    mutable std::mutex tallyMutex_;
+    mutable std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>>
+        attempts_;
+    mutable std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> refusals_;
 };
 
 } // namespace hl7gw::booking

@@ -11,11 +11,14 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
 
 #include <Poco/String.h>
 
+#include <chrono>
 #include <istream>
 #include <ostream>
+#include <thread>
 
 namespace hl7gw::console {
 
@@ -217,6 +220,10 @@ class HttpServer::Impl {
     }
 
     Shared shared_;
+    // Our own threads: on POCO's default pool (16 threads) a second server in the process, or
+    // anything else there, could take them all, and this server's queued connections would
+    // wait for a thread that never comes. Declared before server_, which uses it.
+    std::unique_ptr<Poco::ThreadPool> pool_;
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     std::uint16_t port_ = 0;
 };
@@ -252,16 +259,25 @@ void HttpServer::start()
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(impl_->shared_.config.maxThreads);
     params->setKeepAlive(true);
-    impl_->server_ =
-        std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->shared_), socket, params);
+    impl_->pool_ = std::make_unique<Poco::ThreadPool>(2, impl_->shared_.config.maxThreads + 2, 60);
+    impl_->server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->shared_),
+                                                             *impl_->pool_, socket, params);
     impl_->server_->start();
 }
 
 void HttpServer::stop()
 {
     if (impl_ && impl_->server_) {
+        // Requests in hand finish; connections that stay open (keep-alive) are closed after a
+        // short grace, so that the pool's threads end and the pool can go.
         impl_->server_->stopAll(false);
+        for (int i = 0; i < 40 && impl_->pool_->used() > 0; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        impl_->server_->stopAll(true);
+        impl_->pool_->joinAll();
         impl_->server_.reset();
+        impl_->pool_.reset();
     }
 }
 

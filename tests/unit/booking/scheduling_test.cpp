@@ -305,6 +305,7 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_postgresql_book_a_slot_once)
             calls.call("POST", "Patient",
                        R"({"resourceType":"Patient","identifier":[{"value":"N)" +
                            std::to_string(i) + R"("}]})");
+        BOOST_REQUIRE_MESSAGE(p.ok(), "Patient create: " << p.status);
         patients.push_back(p.body["id"].GetString());
     }
     const char* channels[] = {"app", "wechat", "alipay", "kiosk", "phone"};
@@ -341,6 +342,7 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_postgresql_book_a_slot_once)
     BOOST_TEST(won == 1);
     const booking::FhirReply holders =
         booking::FhirCalls(b.server).get("Appointment?slot=Slot/" + slotId + "&_total=accurate");
+    BOOST_REQUIRE_MESSAGE(holders.ok(), "search: " << holders.status);
     BOOST_TEST(fhir::numberText(holders.body["total"]) == "1");
 }
 
@@ -450,6 +452,106 @@ BOOST_DATA_TEST_CASE(expired_holds_give_their_slot_back, Backends, backend)
                                              Clinic::appointmentFor(second, "Patient/" + other) +
                                              R"(},{"name":"channel","valueCode":"app"})"));
     BOOST_TEST(takeover.status == 200, takeover.body);
+}
+
+// The KPIs (issue 7 deliverable 7): what $booking-stats reports per channel and department.
+BOOST_DATA_TEST_CASE(booking_stats_report_per_channel_and_department, Backends, backend)
+{
+    core::MetricsRegistry metrics;
+    test::FhirFixture fhir(backend);
+    ManualClock clock(Clinic::today8());
+    booking::Scheduling scheduling(fhir.server(), {}, clock, &metrics);
+    scheduling.registerOperations(fhir.server());
+    const std::string schedule = fhir.create(
+        "Schedule",
+        R"({"resourceType":"Schedule","actor":[{"reference":"Practitioner/d1"}],)"
+        R"("specialty":[{"coding":[{"system":"http://snomed.info/sct","code":"394589003"}]}]})");
+    const std::string patient =
+        fhir.create("Patient", R"({"resourceType":"Patient","identifier":[{"value":"S1"}]})");
+    const std::string anonymous = fhir.create("Patient", R"({"resourceType":"Patient"})");
+    auto slotAt = [&](std::int64_t offset) {
+        const std::int64_t start = clock.nowMicros() + offset;
+        return fhir.create("Slot", R"({"resourceType":"Slot","schedule":{"reference":"Schedule/)" +
+                                       schedule + R"("},"status":"free","start":")" +
+                                       instant(start) + R"(","end":")" +
+                                       instant(start + 15 * Minute) + R"("})");
+    };
+    auto book = [&](const std::string& slot, const std::string& who, const char* channel) {
+        return fhir.post("Appointment/$book",
+                         Clinic::parameters(R"({"name":"appointment-resource","resource":)" +
+                                            Clinic::appointmentFor(slot, "Patient/" + who) +
+                                            R"(},{"name":"channel","valueCode":")" + channel +
+                                            R"("})"));
+    };
+    const std::string first = slotAt(2 * Day);
+    const Reply kept = book(first, patient, "app");
+    BOOST_REQUIRE_MESSAGE(kept.status == 200, kept.body);
+    const std::string second = slotAt(3 * Day);
+    const Reply dropped = book(second, patient, "app");
+    BOOST_REQUIRE_MESSAGE(dropped.status == 200, dropped.body);
+    const std::string droppedId = firstResource(dropped, "id");
+    BOOST_TEST(
+        fhir.post("Appointment/$book",
+                  Clinic::parameters(
+                      R"({"name":"appointment-resource","resource":{"resourceType":)"
+                      R"("Appointment","id":")" +
+                      droppedId + R"(","status":"cancelled","slot":[{"reference":"Slot/)" + second +
+                      R"("}],"participant":[{"status":"accepted","actor":)"
+                      R"({"reference":"Patient/)" +
+                      patient + R"("}}]}},{"name":"channel","valueCode":"app"})"))
+            .status == 200);
+    BOOST_TEST(book(slotAt(4 * Day), anonymous, "app").status == 422); // real name
+    slotAt(5 * Day);                                                   // stays free
+
+    const Reply report = fhir.get("$booking-stats");
+    BOOST_REQUIRE_MESSAGE(report.status == 200, report.body);
+    auto part = [](const rapidjson::Value& parameter, const char* name) -> std::string {
+        for (const auto& p : parameter["part"].GetArray()) {
+            if (std::string(p["name"].GetString()) != name) {
+                continue;
+            }
+            for (const auto& m : p.GetObject()) {
+                if (std::string(m.name.GetString()).rfind("value", 0) == 0) {
+                    // Numbers are strings with a mark (fhir/model/json_io.h).
+                    return fhir::isNumber(m.value) ? std::string(fhir::numberText(m.value))
+                           : m.value.IsString()    ? std::string(m.value.GetString())
+                                                   : std::string();
+                }
+            }
+        }
+        return {};
+    };
+    bool group = false;
+    bool refusal = false;
+    bool utilisation = false;
+    for (const auto& p : report.json["parameter"].GetArray()) {
+        const std::string name = p["name"].GetString();
+        if (name == "group" && part(p, "channel") == "app") {
+            group = true;
+            BOOST_TEST(part(p, "department") == "394589003");
+            BOOST_TEST(part(p, "booked") == "1");
+            BOOST_TEST(part(p, "cancelled") == "1");
+            BOOST_TEST(part(p, "refused") == "1");
+            BOOST_TEST(part(p, "cancellation-rate") == "0.500");
+            BOOST_TEST(part(p, "success-rate") == "0.667"); // 2 of 3 $book attempts booked
+        } else if (name == "refusal") {
+            refusal = true;
+            BOOST_TEST(part(p, "reason") == "real-name");
+            BOOST_TEST(part(p, "count") == "1");
+        } else if (name == "utilisation") {
+            utilisation = true;
+            BOOST_TEST(part(p, "slots") == "4"); // the cancelled one's Slot is free again
+            BOOST_TEST(part(p, "busy") == "1");
+        }
+    }
+    BOOST_TEST(group);
+    BOOST_TEST(refusal);
+    BOOST_TEST(utilisation);
+    // The same figures on /metrics.
+    const std::string text = metrics.render();
+    BOOST_TEST(text.find("hl7gw_booking_refusals_total{channel=\"app\",department=\"394589003\","
+                         "reason=\"real-name\"} 1") != std::string::npos,
+               text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -615,13 +615,30 @@ std::vector<std::pair<std::string, std::string>> Interactions::operationNames() 
 
 FhirResponse Interactions::operation(Context& context)
 {
-    if (context.request.method != "POST") {
+    if (context.request.method != "POST" && context.request.method != "GET") {
         return failure(context, 405, "not-supported",
-                       "$" + context.path.operation + " is called with POST");
+                       "$" + context.path.operation + " is called with POST (or GET)");
     }
     OperationCall call{context.request,        context.path.type,     context.path.id,
                        context.path.operation, rapidjson::Document(), context.base};
-    if (!context.request.body.empty()) {
+    if (context.request.method == "GET") {
+        // FHIR lets an operation that changes nothing take its parameters from the query:
+        // each becomes a valueString parameter, what the operation would read from a body.
+        auto& a = call.parameters.GetAllocator();
+        call.parameters.SetObject();
+        setMember(call.parameters, "resourceType", "Parameters", a);
+        rapidjson::Value list(rapidjson::kArrayType);
+        for (const auto& param : context.path.query) {
+            if (param.name == "_format" || param.name == "_pretty") {
+                continue;
+            }
+            rapidjson::Value one(rapidjson::kObjectType);
+            setMember(one, "name", param.name, a);
+            setMember(one, "valueString", param.value, a);
+            list.PushBack(one, a);
+        }
+        call.parameters.AddMember("parameter", list, a);
+    } else if (!context.request.body.empty()) {
         FhirResponse failed;
         if (!decodeBody(context, call.parameters, failed)) {
             return failed;
