@@ -1,5 +1,7 @@
 #include "gateway/booking/no_shows.h"
 
+#include "gateway/booking/fhir_json.h"
+
 #include "gateway/core/clock.h"
 #include "gateway/core/errors.h"
 #include "gateway/fhir/model/json_io.h"
@@ -16,6 +18,8 @@
 
 namespace hl7gw::booking {
 
+using namespace json;
+
 namespace {
 
 using rapidjson::Value;
@@ -26,53 +30,6 @@ Poco::Logger& logger()
 {
     static Poco::Logger& l = Poco::Logger::get("hl7gw.booking.no_shows");
     return l;
-}
-
-std::string_view str(const Value& object, const char* name)
-{
-    if (!object.IsObject()) {
-        return {};
-    }
-    const auto it = object.FindMember(name);
-    return it != object.MemberEnd() && it->value.IsString()
-               ? std::string_view(it->value.GetString(), it->value.GetStringLength())
-               : std::string_view();
-}
-
-const Value* member(const Value& object, const char* name)
-{
-    if (!object.IsObject()) {
-        return nullptr;
-    }
-    const auto it = object.FindMember(name);
-    return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
-std::optional<std::int64_t> instant(std::string_view value)
-{
-    std::int64_t micros = 0;
-    if (value.empty() || !core::parseIsoTime(std::string(value), micros)) {
-        return std::nullopt;
-    }
-    return micros;
-}
-
-// The first code of the Schedule's specialty, else serviceType: its department (config).
-std::string departmentOf(const Value& schedule)
-{
-    for (const char* element : {"specialty", "serviceType"}) {
-        const Value* list = member(schedule, element);
-        if (list == nullptr || !list->IsArray()) {
-            continue;
-        }
-        for (const Value& codeable : list->GetArray()) {
-            const Value* codings = member(codeable, "coding");
-            if (codings != nullptr && codings->IsArray() && !codings->Empty()) {
-                return std::string(str((*codings)[0], "code"));
-            }
-        }
-    }
-    return {};
 }
 
 std::string nextPath(const Value& page)

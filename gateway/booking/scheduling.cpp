@@ -1,5 +1,7 @@
 #include "gateway/booking/scheduling.h"
 
+#include "gateway/booking/fhir_json.h"
+
 #include "gateway/fhir/model/json_io.h"
 
 #include <Poco/UUIDGenerator.h>
@@ -12,6 +14,8 @@
 #include <string_view>
 
 namespace hl7gw::booking {
+
+using namespace json;
 
 namespace {
 
@@ -59,71 +63,11 @@ bool poolAllows(std::string_view pool, std::string_view channel)
     return false; // a pool we do not know is nobody's until it is released
 }
 
-std::string_view str(const Value& object, const char* name)
-{
-    if (!object.IsObject()) {
-        return {};
-    }
-    const auto it = object.FindMember(name);
-    return it != object.MemberEnd() && it->value.IsString()
-               ? std::string_view(it->value.GetString(), it->value.GetStringLength())
-               : std::string_view();
-}
-
-void set(Value& object, const char* name, Value value, Allocator& a)
-{
-    if (object.HasMember(name)) {
-        object[name] = std::move(value);
-    } else {
-        object.AddMember(Value(name, a), std::move(value), a);
-    }
-}
-
-void setString(Value& object, const char* name, std::string_view text, Allocator& a)
-{
-    set(object, name, Value(text.data(), static_cast<rapidjson::SizeType>(text.size()), a), a);
-}
-
-std::optional<std::int64_t> instant(std::string_view text)
-{
-    std::string value(text);
-    if (value.size() == 10) {
-        value += "T00:00:00+08:00"; // a date is a local day
-    }
-    std::int64_t micros = 0;
-    if (!core::parseIsoTime(value, micros)) {
-        return std::nullopt;
-    }
-    return micros;
-}
-
 // "2026-12-03T08:00:00+08:00": how the alliance's systems write times.
 std::string localTime(std::int64_t micros)
 {
     const std::string utc = core::formatIsoUtc(micros + OffsetMinutes * Minute);
     return utc.substr(0, 19) + "+08:00";
-}
-
-std::string utcQuery(std::int64_t micros)
-{
-    return core::formatIsoUtc(micros).substr(0, 19) + "Z";
-}
-
-std::string encode(std::string_view text)
-{
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' ||
-            c == ':') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
 }
 
 // Parameters.parameter[name]: the member holding its value (value[x], resource), or null.
@@ -284,23 +228,6 @@ void setHoldExpiry(Value& slot, std::optional<std::int64_t> expiry, Allocator& a
     }
 }
 
-// The first code of the Schedule's specialty, else serviceType: its department (config).
-std::string departmentOf(const Value& schedule)
-{
-    for (const char* element : {"specialty", "serviceType"}) {
-        if (!schedule.HasMember(element) || !schedule[element].IsArray()) {
-            continue;
-        }
-        for (const Value& codeable : schedule[element].GetArray()) {
-            if (codeable.HasMember("coding") && codeable["coding"].IsArray() &&
-                !codeable["coding"].Empty()) {
-                return std::string(str(codeable["coding"][0], "code"));
-            }
-        }
-    }
-    return {};
-}
-
 // References of the Appointment's participants of one type ("Patient/1").
 std::vector<std::string> actors(const Value& appointment, std::string_view type)
 {
@@ -330,11 +257,6 @@ std::string slotReference(const Value& appointment)
     // Absolute references to our own server come back from $find as base + "/Slot/id".
     const auto at = reference.rfind("Slot/");
     return at == std::string::npos ? std::string() : reference.substr(at);
-}
-
-std::string newUuid()
-{
-    return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
 }
 
 // A transaction entry: PUT (ifMatch) or POST of `resource`.

@@ -1,5 +1,7 @@
 #include "gateway/booking/suspension.h"
 
+#include "gateway/booking/fhir_json.h"
+
 #include "gateway/booking/fhir_calls.h"
 #include "gateway/fhir/model/json_io.h"
 
@@ -19,6 +21,8 @@
 #include <vector>
 
 namespace hl7gw::booking {
+
+using namespace json;
 
 namespace {
 
@@ -49,35 +53,6 @@ Poco::Logger& logger()
 {
     static Poco::Logger& l = Poco::Logger::get("hl7gw.booking.suspension");
     return l;
-}
-
-std::string_view str(const Value& object, const char* name)
-{
-    if (!object.IsObject()) {
-        return {};
-    }
-    const auto it = object.FindMember(name);
-    return it != object.MemberEnd() && it->value.IsString()
-               ? std::string_view(it->value.GetString(), it->value.GetStringLength())
-               : std::string_view();
-}
-
-const Value* member(const Value& object, const char* name)
-{
-    if (!object.IsObject()) {
-        return nullptr;
-    }
-    const auto it = object.FindMember(name);
-    return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
-void set(Value& object, const char* name, Value value, Allocator& a)
-{
-    if (object.HasMember(name)) {
-        object[name] = std::move(value);
-    } else {
-        object.AddMember(Value(name, a), std::move(value), a);
-    }
 }
 
 Value text(std::string_view value, Allocator& a)
@@ -134,43 +109,6 @@ std::string readableTime(std::int64_t micros, int offsetMinutes)
     std::string local = localTime(micros, offsetMinutes).substr(0, 16);
     local[10] = ' ';
     return local;
-}
-
-// Whole seconds in UTC: "Z" needs no escaping in a query, "+08:00" would.
-std::string utcQuery(std::int64_t micros)
-{
-    return core::formatIsoUtc(micros).substr(0, 19) + "Z";
-}
-
-std::optional<std::int64_t> instant(std::string_view value)
-{
-    std::int64_t micros = 0;
-    if (value.empty() || !core::parseIsoTime(std::string(value), micros)) {
-        return std::nullopt;
-    }
-    return micros;
-}
-
-std::string encode(std::string_view value)
-{
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : value) {
-        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' ||
-            c == ':') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
-
-std::string newUuid()
-{
-    return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
 }
 
 fhir::OperationResult outcome(int status, const char* code, const std::string& diagnostics)

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+/// Small reads and writes of FHIR JSON the booking operations share.
+namespace hl7gw::booking::json {
+
+using Value = rapidjson::Value;
+using Allocator = rapidjson::Document::AllocatorType;
+
+/// object[name] as text; empty when missing or not a string.
+std::string_view str(const Value& object, const char* name);
+/// object[name]; nullptr when missing (rapidjson's operator[] would be undefined).
+const Value* member(const Value& object, const char* name);
+/// Sets or replaces object[name].
+void set(Value& object, const char* name, Value value, Allocator& a);
+void setString(Value& object, const char* name, std::string_view text, Allocator& a);
+
+/// A FHIR instant or dateTime as microseconds UTC; a date alone is that local day's start
+/// (+08:00, STANDARDS.md §1.4). Nullopt for anything else.
+std::optional<std::int64_t> instant(std::string_view text);
+/// "2026-12-03T00:00:00Z", for search parameters (no '+' to escape).
+std::string utcQuery(std::int64_t micros);
+/// Percent-encodes a search parameter value (references and URIs keep '/' and ':').
+std::string encode(std::string_view text);
+std::string newUuid();
+
+/// The first code of a Schedule's (or Appointment's) specialty, else its serviceType: its
+/// department, for `booking.departments` and the KPIs.
+std::string departmentOf(const Value& resource);
+
+} // namespace hl7gw::booking::json
