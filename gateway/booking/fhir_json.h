@@ -13,6 +13,13 @@ namespace hl7gw::booking::json {
 using Value = rapidjson::Value;
 using Allocator = rapidjson::Document::AllocatorType;
 
+inline constexpr std::int64_t Minute = 60'000'000; // microseconds
+inline constexpr std::int64_t Day = 1440 * Minute;
+/// Slot.meta.tag system of the quota pools (general, referral, urgent-exam, channel-NAME).
+inline constexpr const char* PoolSystem = "urn:hl7gw:slot-pool";
+/// Appointment.meta.tag system of the channel a booking came through.
+inline constexpr const char* ChannelSystem = "urn:hl7gw:booking-channel";
+
 /// object[name] as text; empty when missing or not a string.
 std::string_view str(const Value& object, const char* name);
 /// object[name]; nullptr when missing (rapidjson's operator[] would be undefined).

@@ -22,10 +22,6 @@ using namespace json;
 
 namespace {
 
-using rapidjson::Value;
-
-constexpr std::int64_t Minute = 60'000'000;
-
 Poco::Logger& logger()
 {
     static Poco::Logger& l = Poco::Logger::get("hl7gw.booking.no_shows");

@@ -19,14 +19,7 @@ using namespace json;
 
 namespace {
 
-using rapidjson::Value;
-using Allocator = rapidjson::Document::AllocatorType;
-
-constexpr std::int64_t Minute = 60'000'000;
-constexpr std::int64_t Day = 1440 * Minute;
 constexpr int OffsetMinutes = 480; // the alliance's zone, STANDARDS.md §1.4
-constexpr const char* PoolSystem = "urn:hl7gw:slot-pool";
-constexpr const char* ChannelSystem = "urn:hl7gw:booking-channel";
 constexpr const char* BookingIdSystem = "urn:hl7gw:booking";
 constexpr const char* HoldExpires = "urn:hl7gw:hold-expires";
 constexpr const char* CancelSystem =

@@ -26,11 +26,6 @@ using namespace json;
 
 namespace {
 
-using rapidjson::Value;
-using Allocator = rapidjson::Document::AllocatorType;
-
-constexpr std::int64_t Minute = 60'000'000;
-constexpr std::int64_t Day = 1440 * Minute;
 // The longest slice slot_generator.h makes: a Slot starting this long before the period can
 // still run into it.
 constexpr std::int64_t LongestSlot = 240 * Minute;
@@ -40,8 +35,6 @@ constexpr int Attempts = 3;
 constexpr std::int64_t MaxDays = 93;
 constexpr std::size_t OfferedSlots = 3;
 constexpr int OfferPages = 3;
-constexpr const char* PoolSystem = "urn:hl7gw:slot-pool";
-constexpr const char* ChannelSystem = "urn:hl7gw:booking-channel";
 constexpr const char* HoldExpires = "urn:hl7gw:hold-expires";
 constexpr const char* CancelSystem =
     "http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason";
