@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/core/clock.h"
 #include "gateway/hl7v2/charset.h"
 
 #include <boost/test/unit_test.hpp>
@@ -7,6 +8,7 @@
 #include <Poco/TemporaryFile.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -101,6 +103,17 @@ inline bool waitFor(const std::function<bool()>& done, double seconds = 10)
     }
     return done();
 }
+
+/// A clock the test moves by hand.
+class ManualClock : public core::Clock {
+  public:
+    explicit ManualClock(std::int64_t start = 1'764'600'000'000'000) : now_(start) {}
+    std::int64_t nowMicros() const override { return now_.load(); }
+    void advance(std::int64_t micros) { now_ += micros; }
+
+  private:
+    std::atomic<std::int64_t> now_;
+};
 
 } // namespace hl7gw::test
 

@@ -1,6 +1,7 @@
 // Automatic no-shows on both backends (booking/no_shows.h).
 #include "gateway/booking/no_shows.h"
 
+#include "tests/unit/booking/booking_test_support.h"
 #include "tests/unit/fhir_server/fhir_server_support.h"
 
 #include <boost/test/data/test_case.hpp>
@@ -15,12 +16,11 @@ using hl7gw::test::FhirFixture;
 // Named, not anonymous: see scheduling_test.cpp (-Wsubobject-linkage).
 namespace no_shows_test {
 
-constexpr std::int64_t Minute = 60'000'000;
-
-std::string instant(std::int64_t micros)
-{
-    return core::formatIsoUtc(micros).substr(0, 19) + "Z";
-}
+using test::Day;
+using test::Hour;
+using test::instant;
+using test::ManualClock;
+using test::Minute;
 
 /// A patient's Appointments placed by when they ended, against one `now`.
 struct Ward {

@@ -1,6 +1,7 @@
 // $find, $hold and $book over real HTTP on both backends (booking/scheduling.h).
 #include "gateway/booking/scheduling.h"
 
+#include "tests/unit/booking/booking_test_support.h"
 #include "tests/unit/fhir_server/fhir_server_support.h"
 
 #include <Poco/Net/HTTPClientSession.h>
@@ -25,24 +26,11 @@ using hl7gw::test::Reply;
 // Named, not anonymous: the tests' lambdas capture these types (-Wsubobject-linkage).
 namespace scheduling_test {
 
-constexpr std::int64_t Minute = 60'000'000;
-constexpr std::int64_t Hour = 60 * Minute;
-constexpr std::int64_t Day = 24 * Hour;
-
-class ManualClock : public core::Clock {
-  public:
-    explicit ManualClock(std::int64_t start) : now_(start) {}
-    std::int64_t nowMicros() const override { return now_.load(); }
-    void advance(std::int64_t micros) { now_ += micros; }
-
-  private:
-    std::atomic<std::int64_t> now_;
-};
-
-std::string instant(std::int64_t micros)
-{
-    return core::formatIsoUtc(micros).substr(0, 19) + "Z";
-}
+using test::Day;
+using test::Hour;
+using test::instant;
+using test::ManualClock;
+using test::Minute;
 
 /// A gateway with the scheduling operations, a doctor's Schedule and Patients, and a clock
 /// the test holds at 08:00 (+08:00) of a day; slots are placed relative to it.
@@ -143,6 +131,17 @@ int racingBook(std::uint16_t port, const std::string& body, std::latch& ready)
     } catch (const Poco::Exception&) {
         return -1;
     }
+}
+
+// How many racers booked; every other one must have been told the Slot is gone (409).
+int winners(const std::vector<int>& statuses)
+{
+    int won = 0;
+    for (int status : statuses) {
+        BOOST_TEST((status == 200 || status == 409), status);
+        won += status == 200 ? 1 : 0;
+    }
+    return won;
 }
 
 std::string firstResource(const Reply& reply, const char* member)
@@ -264,12 +263,7 @@ BOOST_DATA_TEST_CASE(racing_books_of_one_slot_from_many_channels_have_one_winner
     for (auto& racer : racers) {
         racer.join();
     }
-    int won = 0;
-    for (int status : statuses) {
-        BOOST_TEST((status == 200 || status == 409), status);
-        won += status == 200 ? 1 : 0;
-    }
-    BOOST_TEST(won == 1);
+    BOOST_TEST(winners(statuses) == 1);
     BOOST_TEST(clinic.slotStatus(slot) == "busy");
     const Reply booked = clinic.fhir.get("Appointment?slot=Slot/" + slot + "&status=booked");
     BOOST_TEST(booked.json["entry"].Size() == 1u);
@@ -337,12 +331,7 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_postgresql_book_a_slot_once)
     for (auto& racer : racers) {
         racer.join();
     }
-    int won = 0;
-    for (int status : statuses) {
-        BOOST_TEST((status == 200 || status == 409), status);
-        won += status == 200 ? 1 : 0;
-    }
-    BOOST_TEST(won == 1);
+    BOOST_TEST(winners(statuses) == 1);
     const booking::FhirReply holders =
         booking::FhirCalls(b.server).get("Appointment?slot=Slot/" + slotId + "&_total=accurate");
     BOOST_REQUIRE_MESSAGE(holders.ok(), "search: " << holders.status);

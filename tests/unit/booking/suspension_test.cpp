@@ -3,6 +3,7 @@
 
 #include "gateway/booking/scheduling.h"
 
+#include "tests/unit/booking/booking_test_support.h"
 #include "tests/unit/fhir_server/fhir_server_support.h"
 
 #include <boost/test/data/test_case.hpp>
@@ -20,23 +21,11 @@ using hl7gw::test::Reply;
 // Named, not anonymous: see scheduling_test.cpp (-Wsubobject-linkage).
 namespace suspension_test {
 
-constexpr std::int64_t Minute = 60'000'000;
-constexpr std::int64_t Hour = 60 * Minute;
-constexpr std::int64_t Day = 24 * Hour;
-
-class ManualClock : public core::Clock {
-  public:
-    explicit ManualClock(std::int64_t start) : now_(start) {}
-    std::int64_t nowMicros() const override { return now_.load(); }
-
-  private:
-    std::atomic<std::int64_t> now_;
-};
-
-std::string instant(std::int64_t micros)
-{
-    return core::formatIsoUtc(micros).substr(0, 19) + "Z";
-}
+using test::Day;
+using test::Hour;
+using test::instant;
+using test::ManualClock;
+using test::Minute;
 
 std::string parameters(const std::string& inner)
 {

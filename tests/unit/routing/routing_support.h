@@ -30,15 +30,4 @@ inline routing::ChannelSetPtr channelsFrom(const std::string& json)
     return routing::ChannelSet::build(defs);
 }
 
-/// A clock the test moves by hand.
-class ManualClock : public core::Clock {
-  public:
-    explicit ManualClock(std::int64_t start = 1'764'600'000'000'000) : now_(start) {}
-    std::int64_t nowMicros() const override { return now_.load(); }
-    void advance(std::int64_t micros) { now_ += micros; }
-
-  private:
-    std::atomic<std::int64_t> now_;
-};
-
 } // namespace hl7gw::test
