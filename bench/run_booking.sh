@@ -9,7 +9,7 @@
 #   bash bench/run_booking.sh                       # SQLite, 10 s each
 #   BACKENDS="sqlite postgresql" DURATION=5 bash bench/run_booking.sh
 #
-# Knobs: BACKENDS (sqlite), DURATION (10), THREADS (2), CONNS (32), SLOTS (30000),
+# Knobs: BACKENDS (sqlite), WORKLOADS (find book), DURATION (10), THREADS (2), CONNS (32), SLOTS (30000),
 # PATIENTS (20000; a patient comes back every PATIENTS slots, days apart, so that one-per-doctor-per-day passes), BUILD_DIR (build), OUT (bench/out). One JSON line per run goes to
 # $OUT/booking.jsonl. Everything binds 127.0.0.1 and runs under `timeout`.
 set -uo pipefail
@@ -57,7 +57,7 @@ for backend in $BACKENDS; do
   timeout 600 python3 bench/booking/seed.py "http://127.0.0.1:$port/fhir" "$WORK/$backend" \
     --slots "$SLOTS" --patients "$PATIENTS" >/dev/null 2>"$WORK/$backend/seed.log" \
     || { log "seeding failed"; tail -3 "$WORK/$backend/seed.log" >&2; exit 1; }
-  for workload in find book; do
+  for workload in ${WORKLOADS:-find book}; do
     case $workload in
       find) args=("$WORK/$backend/window.txt") ;;
       book) args=("$WORK/$backend/slot_ids.txt" "$WORK/$backend/patient_ids.txt" "$THREADS") ;;

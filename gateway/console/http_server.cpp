@@ -259,6 +259,12 @@ void HttpServer::start()
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(impl_->shared_.config.maxThreads);
     params->setKeepAlive(true);
+    // POCO serves a connection on one thread until it closes: without a bound, clients
+    // beyond maxThreads that keep their connections open would wait forever (with 16
+    // threads, 16 of wrk's 32 connections were never served). A busy connection is closed
+    // after this many requests, an idle one after the timeout, and the queue moves.
+    params->setMaxKeepAliveRequests(1000);
+    params->setKeepAliveTimeout(Poco::Timespan(5, 0));
     impl_->pool_ = std::make_unique<Poco::ThreadPool>(2, impl_->shared_.config.maxThreads + 2, 60);
     impl_->server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->shared_),
                                                              *impl_->pool_, socket, params);

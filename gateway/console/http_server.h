@@ -14,7 +14,9 @@ namespace hl7gw::console {
 
 struct HttpServerConfig {
     transport::Endpoint listen{"127.0.0.1", 8080};
-    int maxThreads = 16;
+    /// A keep-alive connection holds a worker thread while it is open; connections beyond
+    /// this wait in the accept queue until a worker is free (see start()).
+    int maxThreads = 64;
     std::size_t maxBodyBytes = 16 * 1024 * 1024;
 };
 

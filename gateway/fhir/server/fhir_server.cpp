@@ -54,6 +54,11 @@ void FhirServer::addOperation(const std::string& type, const std::string& name, 
     impl_->interactions_.addOperation(type, name, std::move(operation));
 }
 
+void FhirServer::addCommitObserver(CommitObserver observer)
+{
+    impl_->interactions_.addCommitObserver(std::move(observer));
+}
+
 const rapidjson::Value* CommitView::find(std::string_view reference) const
 {
     for (const auto& [key, resource] : resources) {

@@ -55,6 +55,15 @@ using OutboxHook =
     std::function<void(const store::ResourceChange& change, const rapidjson::Value& resource,
                        const CommitView& commit, std::vector<store::OutboxMessage>& outbox)>;
 
+/// Told after a commit is durable, with what it wrote: `changes` (versions are
+/// expectedVersion + 1; a Delete has no resource) and the new versions in `commit`. For
+/// in-memory views of the store (booking's free Slots) that must not run ahead of it, as an
+/// OutboxHook, called before the commit, would. Called on the writing request's thread, so
+/// two commits of one resource may be told out of order: compare versions. Must be
+/// thread-safe and quick; must not throw.
+using CommitObserver = std::function<void(const std::vector<store::ResourceChange>& changes,
+                                          const CommitView& commit)>;
+
 /// One HTTP request as the FHIR server sees it; header names in lower case.
 struct FhirRequest {
     std::string method;
@@ -119,6 +128,9 @@ class FhirServer {
     /// with `operation`. Call before the server takes requests; a second registration of the
     /// same name replaces the first. Also listed in the CapabilityStatement.
     void addOperation(const std::string& type, const std::string& name, Operation operation);
+
+    /// Adds an observer of every commit. Call before the server takes requests.
+    void addCommitObserver(CommitObserver observer);
 
   private:
     class Impl;

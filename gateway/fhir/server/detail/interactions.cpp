@@ -83,7 +83,7 @@ store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*
     changes.reserve(writes.size());
     static const rapidjson::Value none;
     CommitView view;
-    if (outbox_) {
+    if (outbox_ || !observers_.empty()) {
         for (const PreparedWrite* write : writes) {
             if (write->resource.IsObject()) {
                 view.resources.emplace_back(write->change.type + "/" + write->change.id,
@@ -99,6 +99,11 @@ store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*
         }
     }
     store::ChangeOutcome outcome = store_.apply(changes, outbox);
+    if (outcome.status == store::ChangeOutcome::Status::Applied) {
+        for (const CommitObserver& observer : observers_) {
+            observer(changes, view);
+        }
+    }
     if (outcome.status == store::ChangeOutcome::Status::Failed &&
         slot_holds::isTaken(outcome.error)) {
         const store::ResourceChange& change = changes.at(outcome.failedChange);

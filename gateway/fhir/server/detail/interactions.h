@@ -45,6 +45,7 @@ class Interactions {
     FhirResponse refuse(const FhirRequest& request, int status, std::string code, std::string text);
     const FhirServerConfig& config() const { return config_; }
     void addOperation(const std::string& type, const std::string& name, Operation operation);
+    void addCommitObserver(CommitObserver observer) { observers_.push_back(std::move(observer)); }
     /// "Appointment/$book" ..., for the CapabilityStatement.
     std::vector<std::pair<std::string, std::string>> operationNames() const;
 
@@ -95,6 +96,7 @@ class Interactions {
     store::ResourceStore& store_;
     const core::Clock& clock_;
     const OutboxHook outbox_;
+    std::vector<CommitObserver> observers_; // registered before requests, read-only after
     SearchRunner runner_;
     std::once_flag schemaOnce_;
 
