@@ -11,6 +11,7 @@ end
 local before, after
 local n = 0
 local path
+local run -- seconds since the epoch at init: a second run names Slots the first did not book
 function init(args)
   local f = assert(io.open(args[1], "rb"))
   local body = f:read("*a")
@@ -19,6 +20,7 @@ function init(args)
   assert(s, "identifier value not found in " .. args[1])
   before, after = body:sub(1, s - 1), body:sub(e + 1)
   path = wrk.path:gsub("/$", "") .. "/Appointment"
+  run = os.time()
   wrk.headers["Content-Type"] = "application/fhir+json"
   wrk.headers["Accept"] = "application/fhir+json"
   wrk.headers["Prefer"] = "return=minimal"
@@ -26,9 +28,9 @@ end
 
 function request()
   n = n + 1
-  local body = before .. string.format("APT-BENCH-%d-%09d", tid or 0, n) .. after
+  local body = before .. string.format("APT-BENCH-%d-%d-%09d", run, tid or 0, n) .. after
   -- A booked Appointment holds its Slot: each create names a Slot of its own, or every one
   -- after the first would be refused (409, no Slot booked twice).
-  body = body:gsub("Slot/neph%-20250314%-0930", string.format("Slot/bench-%d-%09d", tid or 0, n), 1)
+  body = body:gsub("Slot/neph%-20250314%-0930", string.format("Slot/bench-%d-%d-%09d", run, tid or 0, n), 1)
   return wrk.format("POST", path, nil, body)
 end

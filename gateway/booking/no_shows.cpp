@@ -82,7 +82,8 @@ class Departments {
 
 } // namespace
 
-std::size_t markNoShows(const FhirCalls& fhir, std::int64_t nowMicros, const BookingConfig& config)
+std::size_t markNoShows(const FhirCalls& fhir, std::int64_t nowMicros, const BookingConfig& config,
+                        std::size_t limit)
 {
     int leastGrace = config.rules.lateGraceMinutes;
     for (const auto& [department, rules] : config.departments) {
@@ -99,7 +100,7 @@ std::size_t markNoShows(const FhirCalls& fhir, std::int64_t nowMicros, const Boo
     Departments departments(fhir);
     std::size_t marked = 0;
     std::size_t skipped = 0;
-    while (!path.empty()) {
+    while (!path.empty() && marked + skipped < limit) {
         const FhirReply page = fhir.get(path);
         if (!page.ok() || !page.body.IsObject()) {
             throw core::Error("searching booked Appointments for no-shows failed with status " +
@@ -108,6 +109,9 @@ std::size_t markNoShows(const FhirCalls& fhir, std::int64_t nowMicros, const Boo
         const Value* entries = member(page.body, "entry");
         if (entries != nullptr && entries->IsArray()) {
             for (const Value& e : entries->GetArray()) {
+                if (marked + skipped >= limit) {
+                    break;
+                }
                 const Value* appointment = member(e, "resource");
                 if (appointment == nullptr || str(*appointment, "resourceType") != "Appointment" ||
                     str(*appointment, "status") != "booked") {

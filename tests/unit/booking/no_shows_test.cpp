@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <string>
+#include <vector>
 
 using namespace hl7gw;
 using hl7gw::test::Backends;
@@ -66,6 +67,24 @@ struct Ward {
 using namespace no_shows_test;
 
 BOOST_AUTO_TEST_SUITE(no_shows)
+
+// A backlog is worked off `limit` at a time, so that a round (and a shutdown) stays short.
+BOOST_DATA_TEST_CASE(a_backlog_is_marked_a_limited_number_per_round, Backends, backend)
+{
+    Ward ward(backend);
+    booking::BookingConfig config;
+    std::vector<std::string> late;
+    for (int i = 0; i < 5; ++i) {
+        late.push_back(ward.appointment("booked", (2 + i) * 60 * Minute));
+    }
+    BOOST_TEST(booking::markNoShows(ward.calls, ward.now, config, 2) == 2u);
+    BOOST_TEST(booking::markNoShows(ward.calls, ward.now, config, 2) == 2u);
+    BOOST_TEST(booking::markNoShows(ward.calls, ward.now, config, 2) == 1u);
+    BOOST_TEST(booking::markNoShows(ward.calls, ward.now, config, 2) == 0u);
+    for (const std::string& id : late) {
+        BOOST_TEST(ward.status(id) == "noshow");
+    }
+}
 
 BOOST_DATA_TEST_CASE(booked_appointments_past_the_grace_become_no_shows, Backends, backend)
 {
