@@ -96,4 +96,18 @@ std::string departmentOf(const Value& resource)
     return {};
 }
 
+std::string poolOf(const Value& slot)
+{
+    const Value* meta = member(slot, "meta");
+    const Value* tags = meta != nullptr ? member(*meta, "tag") : nullptr;
+    if (tags != nullptr && tags->IsArray()) {
+        for (const Value& tag : tags->GetArray()) {
+            if (str(tag, "system") == PoolSystem) {
+                return std::string(str(tag, "code"));
+            }
+        }
+    }
+    return {};
+}
+
 } // namespace hl7gw::booking::json

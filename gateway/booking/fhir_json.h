@@ -37,6 +37,9 @@ std::string utcQuery(std::int64_t micros);
 std::string encode(std::string_view text);
 std::string newUuid();
 
+/// The code of a Slot's PoolSystem tag (its quota pool); empty when it has none.
+std::string poolOf(const Value& slot);
+
 /// The first code of a Schedule's (or Appointment's) specialty, else its serviceType: its
 /// department, for `booking.departments` and the KPIs.
 std::string departmentOf(const Value& resource);

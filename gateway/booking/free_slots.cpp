@@ -72,20 +72,6 @@ bool tokenMatches(const std::vector<std::string>& tokens, std::string_view wante
     return false;
 }
 
-std::string poolOf(const Value& slot)
-{
-    const Value* meta = member(slot, "meta");
-    const Value* tags = meta != nullptr ? member(*meta, "tag") : nullptr;
-    if (tags != nullptr && tags->IsArray()) {
-        for (const Value& tag : tags->GetArray()) {
-            if (str(tag, "system") == PoolSystem) {
-                return std::string(str(tag, "code"));
-            }
-        }
-    }
-    return {};
-}
-
 } // namespace
 
 FreeSlots::FreeSlots(fhir::FhirServer& server) : fhir_(server)

@@ -172,20 +172,6 @@ fhir::OperationResult appointmentBundle(const Value& appointment, const std::str
     return result;
 }
 
-std::string poolOf(const Value& slot)
-{
-    if (!slot.HasMember("meta") || !slot["meta"].IsObject() || !slot["meta"].HasMember("tag") ||
-        !slot["meta"]["tag"].IsArray()) {
-        return {};
-    }
-    for (const Value& tag : slot["meta"]["tag"].GetArray()) {
-        if (str(tag, "system") == PoolSystem) {
-            return std::string(str(tag, "code"));
-        }
-    }
-    return {};
-}
-
 std::optional<std::int64_t> holdExpiry(const Value& slot)
 {
     if (!slot.HasMember("extension") || !slot["extension"].IsArray()) {

@@ -1,5 +1,7 @@
 #include "gateway/booking/slot_generator.h"
 
+#include "gateway/booking/fhir_json.h"
+
 #include "gateway/core/clock.h"
 #include "gateway/core/errors.h"
 #include "gateway/fhir/model/json_io.h"
@@ -800,33 +802,10 @@ std::size_t ReleaseCounts::total() const
     return n;
 }
 
-namespace {
-
-/// The pool code of `slot`'s SlotPoolSystem tag; empty when it has none.
-std::string poolOf(const rapidjson::Value& slot)
-{
-    const auto meta = slot.FindMember("meta");
-    if (meta == slot.MemberEnd() || !meta->value.IsObject()) {
-        return {};
-    }
-    const auto tags = meta->value.FindMember("tag");
-    if (tags == meta->value.MemberEnd() || !tags->value.IsArray()) {
-        return {};
-    }
-    for (const auto& tag : tags->value.GetArray()) {
-        if (stringMember(tag, "system") == SlotPoolSystem) {
-            return std::string(stringMember(tag, "code"));
-        }
-    }
-    return {};
-}
-
-} // namespace
-
 ReleaseOutcome releaseSlot(const FhirCalls& calls, const rapidjson::Value& slot)
 {
     const std::string id(stringMember(slot, "id"));
-    const std::string pool = poolOf(slot);
+    const std::string pool = json::poolOf(slot);
     if (id.empty() || stringMember(slot, "status") != "free" || pool.empty() ||
         pool == GeneralPool) {
         return ReleaseOutcome::Skipped;

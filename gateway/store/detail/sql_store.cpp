@@ -28,8 +28,8 @@ using Poco::Data::Statement;
 
 namespace {
 
-// As many as the HTTP server has threads (http.max_threads default): FHIR reads are one
-// short statement each, and a thread waiting for a reader costs more than a connection.
+// FHIR reads are one short statement each: 16 connections keep both cores busy while a
+// quarter of the HTTP server's threads (http.max_threads) read, and each costs a page cache.
 constexpr std::size_t MaxReaders = 16;
 // Current versions kept for reads by id (SQLite only, detail/resource_cache.h): some 20 MB
 // of typical 2 KB resources.
@@ -47,6 +47,12 @@ constexpr int SqlitePageSize = 8192;
 // The writer's page cache: the hot pages of the messages and the FHIR tables and their
 // indexes, so that a write reads none of them back from the OS.
 constexpr int SqliteWriterCacheKiB = 32 * 1024;
+// WAL checkpoints run on their own thread (wal_checkpointer.h) this often; the writer's own
+// automatic checkpoint, which lets the WAL start over, waits for this many frames (64 MiB of
+// 8 KiB pages; SQLite's default is 1,000), and a WAL that starts over is cut back to 64 MiB.
+constexpr std::chrono::milliseconds CheckpointInterval{200};
+constexpr int WriterCheckpointFrames = 8192;
+constexpr long long WalSizeLimitBytes = 64LL * 1024 * 1024;
 
 const int Received = stateCode(MessageState::Received);
 const int Queued = stateCode(MessageState::Queued);
@@ -272,6 +278,10 @@ SqlMessageStore::SqlMessageStore(StoreUrl url, std::size_t maxBatch) : url_(std:
         }
         ensureSchema(session, url_.backend);
         writer_ = makeWriter(session);
+        if (url_.backend == Backend::Sqlite) {
+            checkpointer_ =
+                std::make_unique<WalCheckpointer>([this] { return connect(); }, CheckpointInterval);
+        }
     } catch (const StoreError&) {
         throw;
     } catch (const Poco::Exception& e) {
@@ -292,6 +302,9 @@ WriterPtr SqlMessageStore::makeWriter(Session session) const
         // The writer touches the hot end of every index at each write; with SQLite's 2 MiB
         // default it reads them back from the OS page cache again and again.
         execute(session, "PRAGMA cache_size = -" + std::to_string(SqliteWriterCacheKiB));
+        // Checkpoints are mostly the WalCheckpointer's, off this connection's commits.
+        execute(session, "PRAGMA wal_autocheckpoint = " + std::to_string(WriterCheckpointFrames));
+        execute(session, "PRAGMA journal_size_limit = " + std::to_string(WalSizeLimitBytes));
     }
     return url_.backend == Backend::Sqlite ? makeSqliteWriter(std::move(session))
                                            : makePostgresqlWriter(std::move(session));

@@ -3,6 +3,7 @@
 #include "gateway/store/detail/group_commit.h"
 #include "gateway/store/detail/resource_cache.h"
 #include "gateway/store/detail/store_url.h"
+#include "gateway/store/detail/wal_checkpointer.h"
 #include "gateway/store/detail/writer.h"
 #include "gateway/store/message_store.h"
 #include "gateway/store/resource_store.h"
@@ -98,6 +99,7 @@ class SqlMessageStore final : public MessageStore,
     std::mutex indexTablesMutex_;
     bool isolated_ = false;                     // the committer thread's: IsolationNeeded reruns
     std::vector<std::string> indexTables_;      // the FHIR layer's, for resource writes
+    std::unique_ptr<WalCheckpointer> checkpointer_; // SQLite only
     std::unique_ptr<GroupCommitter> committer_; // last: its thread stops before the rest goes
 };
 
