@@ -4,12 +4,14 @@
 #   find  POST /fhir/Appointment/$find, one day of the seeded week in turn, 20 offers
 #   book  POST /fhir/Appointment/$book, each request a Slot of its own (channel app, every rule
 #         on: window, real name, no-show check, one per doctor per day), fsync'd
+#   refind  find again, once book has booked a part of the week
 # Successful bookings = wrk's requests less its non-2xx answers.
 #
 #   bash bench/run_booking.sh                       # SQLite, 10 s each
 #   BACKENDS="sqlite postgresql" DURATION=5 bash bench/run_booking.sh
 #
-# Knobs: BACKENDS (sqlite), WORKLOADS (find book), DURATION (10), THREADS (2), CONNS (32), SLOTS (30000),
+# Knobs: BACKENDS (sqlite), WORKLOADS (find book refind: refind is find again once book has
+# booked a part of the pool), DURATION (10), THREADS (2), CONNS (32), SLOTS (30000),
 # PATIENTS (20000; a patient comes back every PATIENTS slots, days apart, so that one-per-doctor-per-day passes), BUILD_DIR (build), OUT (bench/out). One JSON line per run goes to
 # $OUT/booking.jsonl. Everything binds 127.0.0.1 and runs under `timeout`.
 set -uo pipefail
@@ -57,13 +59,14 @@ for backend in $BACKENDS; do
   timeout 600 python3 bench/booking/seed.py "http://127.0.0.1:$port/fhir" "$WORK/$backend" \
     --slots "$SLOTS" --patients "$PATIENTS" >/dev/null 2>"$WORK/$backend/seed.log" \
     || { log "seeding failed"; tail -3 "$WORK/$backend/seed.log" >&2; exit 1; }
-  for workload in ${WORKLOADS:-find book}; do
+  for workload in ${WORKLOADS:-find book refind}; do
+    script=$workload
     case $workload in
-      find) args=("$WORK/$backend/window.txt") ;;
+      find|refind) args=("$WORK/$backend/window.txt"); script=find ;;
       book) args=("$WORK/$backend/slot_ids.txt" "$WORK/$backend/patient_ids.txt" "$THREADS") ;;
     esac
     text=$(timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
-      -s "bench/booking/$workload.lua" "http://127.0.0.1:$port/fhir" -- "${args[@]}" 2>&1)
+      -s "bench/booking/$script.lua" "http://127.0.0.1:$port/fhir" -- "${args[@]}" 2>&1)
     [ -n "$(sed -n "s/^ *\([0-9]*\) requests in.*/\1/p" <<<"$text")" ] || log "$workload: wrk said: $text"
     requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' <<<"$text")
     non2xx=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' <<<"$text")
