@@ -287,6 +287,7 @@ int runServe(const ServeCommandOptions& options)
                                  return true;
                              });
     std::unique_ptr<fhir::FhirServer> fhirServer;
+    std::unique_ptr<booking::FreeSlots> freeSlots;
     std::unique_ptr<booking::Scheduling> scheduling;
     if (config.fhirEnabled) {
         // Channels with a `fhir` source turn the server's writes into queued messages, in the
@@ -296,8 +297,10 @@ int runServe(const ServeCommandOptions& options)
             routing::makeFhirOutboxHook([enginePtr] { return enginePtr->snapshot(); },
                                         store->resources()));
         // The scheduling operations ($find, $hold, $book) answer through the same server.
-        scheduling =
-            std::make_unique<booking::Scheduling>(*fhirServer, config.booking, clock, &metrics);
+        // $find answers from memory once the free Slots are loaded (the task below).
+        freeSlots = std::make_unique<booking::FreeSlots>(*fhirServer);
+        scheduling = std::make_unique<booking::Scheduling>(*fhirServer, config.booking, clock,
+                                                           &metrics, freeSlots.get());
         scheduling->registerOperations(*fhirServer);
         booking::addSlotGeneration(*fhirServer, config.booking.templates);
         booking::addSuspension(*fhirServer, clock);
@@ -332,6 +335,22 @@ int runServe(const ServeCommandOptions& options)
             }
         }
     });
+    // The free-Slot index of $find: loaded once, then kept bounded and, on a PostgreSQL that
+    // other nodes share, told their changes.
+    const bool sharedStore = store->resources().isPostgresql();
+    PeriodicTask slotIndex(
+        "booking free slots", std::chrono::seconds(2), [&freeSlots, &clock, sharedStore] {
+            if (!freeSlots) {
+                return;
+            }
+            if (!freeSlots->ready()) {
+                freeSlots->load(clock.nowMicros());
+                logger().information("booking: %z free slot(s) indexed for $find",
+                                     freeSlots->size());
+                return;
+            }
+            freeSlots->tick(clock.nowMicros(), sharedStore);
+        });
     // Booked appointments past their end and the grace become no-shows (§7.2; SIU^S26 through
     // a channel's fhir source).
     PeriodicTask noShows(

@@ -26,12 +26,51 @@ BookingRules readRules(core::ConfigReader& config, BookingRules rules)
     return rules;
 }
 
+// A DICOM modality code (PS3.3 C.7.3.1.1.1: CT, MR, US, ES for endoscopy ...): what the PACS
+// worklist is keyed on, so a typo would send the patient to no worklist.
+bool isModality(const std::string& code)
+{
+    if (code.size() < 2 || code.size() > 4) {
+        return false;
+    }
+    for (const char c : code) {
+        if (c < 'A' || c > 'Z') {
+            return false;
+        }
+    }
+    return true;
+}
+
+ExamType readExam(core::ConfigReader& config)
+{
+    ExamType exam;
+    exam.display = config.requiredString("display");
+    exam.displayEn = config.string("display_en", exam.display);
+    if (exam.displayEn.empty()) {
+        config.fail("display_en", "must not be empty (leave it out to use display)");
+    }
+    exam.modality = config.requiredString("modality");
+    if (!isModality(exam.modality)) {
+        config.fail("modality", "expected a DICOM modality code such as CT, MR, US or ES, found '" +
+                                    exam.modality + "'");
+    }
+    exam.preparationZh = config.requiredString("preparation_zh");
+    exam.preparationEn = config.requiredString("preparation_en");
+    return exam;
+}
+
 } // namespace
 
 const BookingRules& BookingConfig::rulesFor(const std::string& department) const
 {
     const auto it = departments.find(department);
     return it == departments.end() ? rules : it->second;
+}
+
+const ExamType* BookingConfig::examFor(const std::string& code) const
+{
+    const auto it = exams.find(code);
+    return it == exams.end() ? nullptr : &it->second;
 }
 
 BookingConfig readBookingConfig(core::ConfigReader& booking)
@@ -55,6 +94,24 @@ BookingConfig readBookingConfig(core::ConfigReader& booking)
                 core::ConfigReader::root(member.value, booking.at("departments." + code));
             config.departments[code] = readRules(department, config.rules);
             department.finish();
+        }
+    }
+    if (const rapidjson::Value* exams = booking.raw("exams")) {
+        if (!exams->IsObject()) {
+            booking.fail("exams", "expected an object of exam code -> exam");
+        }
+        for (const auto& member : exams->GetObject()) {
+            const std::string code(member.name.GetString(), member.name.GetStringLength());
+            if (!member.value.IsObject()) {
+                booking.fail("exams." + code, "expected an object with display, modality, "
+                                              "preparation_zh and preparation_en");
+            }
+            // The full dotted path, as --set takes it: booking.exams.CT-ABD.modality.
+            core::ConfigReader exam(member.value, booking.where(),
+                                    (booking.path().empty() ? "" : booking.path() + ".") +
+                                        "exams." + code);
+            config.exams[code] = readExam(exam);
+            exam.finish();
         }
     }
     return config;

@@ -22,6 +22,17 @@ struct BookingRules {
     int lateGraceMinutes = 30; // after the slot's end, a booked appointment is a no-show
 };
 
+/// One exam of the catalogue (检查项目, PRODUCT.md §1): what a ServiceRequest with this code
+/// books, and what the patient must do before it (sent in Appointment.patientInstruction, the
+/// SIU^S12 and the confirmation).
+struct ExamType {
+    std::string display;       // "腹部CT"
+    std::string displayEn;     // "abdominal CT"; the display when not configured
+    std::string modality;      // DICOM modality: CT, MR, US, ES (endoscopy) ...
+    std::string preparationZh; // "检查前空腹8小时"
+    std::string preparationEn; // "fast for 8 hours before the exam"
+};
+
 /// `booking` in the gateway config:
 ///   {"hold_seconds": 300, "open_days_ahead": 7, "close_minutes_before": 30,
 ///    "cancel_hours_before": 24, "real_name": true, "one_per_doctor_per_day": true,
@@ -29,17 +40,23 @@ struct BookingRules {
 ///    "late_grace_minutes": 30,
 ///    "departments": {"394589003": {"open_days_ahead": 14, ...}},
 ///    "templates": {"<Schedule id>": {weekly template, slot_generator.h}},
-///    "release_hours": {"referral": 48, "urgent-exam": 24}}
+///    "release_hours": {"referral": 48, "urgent-exam": 24},
+///    "exams": {"CT-ABD": {"display": "腹部CT", "display_en": "abdominal CT", "modality": "CT",
+///              "preparation_zh": "检查前空腹8小时", "preparation_en": "fast for 8 hours"}}}
 /// A department is the first code of its Schedule's specialty (else serviceType); its object
-/// overrides the hospital's values key by key.
+/// overrides the hospital's values key by key. An exam's key is a ServiceRequest.code coding's
+/// code (any system); `display`, `modality` and both preparations are required.
 struct BookingConfig {
     int holdSeconds = 300;
     BookingRules rules;
     std::map<std::string, BookingRules> departments;
     SlotTemplates templates;                                  // for Schedule/$generate
     std::vector<ReleaseRule> release = defaultReleaseRules(); // reserved pools -> general
+    std::map<std::string, ExamType> exams;                    // by ServiceRequest code
 
     const BookingRules& rulesFor(const std::string& department) const;
+    /// The catalogue's exam of that code; nullptr when it has none.
+    const ExamType* examFor(const std::string& code) const;
 };
 
 /// Reads the keys above; unknown keys and out-of-range values are core::ConfigError naming

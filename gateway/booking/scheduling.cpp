@@ -1,5 +1,6 @@
 #include "gateway/booking/scheduling.h"
 
+#include "gateway/booking/exam_booking.h"
 #include "gateway/booking/fhir_json.h"
 
 #include "gateway/fhir/model/json_io.h"
@@ -295,7 +296,11 @@ std::string refusalReason(const fhir::OperationResult& result)
         {"missed appointments", "no-show"},
         {"per doctor per day", "one-per-day"},
         {"reserved for another channel", "pool"},
-        {"cancellation closes", "cancel-deadline"}};
+        {"cancellation closes", "cancel-deadline"},
+        {"kept for urgent exam orders", "urgent-exam"},
+        {"not in the exam catalogue", "exam-catalogue"},
+        {"exams, not", "exam-modality"},
+        {"the exam order", "exam-order"}};
     for (const auto& [phrase, reason] : reasons) {
         if (text.find(phrase) != std::string::npos) {
             return reason;
@@ -367,8 +372,9 @@ void Scheduling::record(const char* operation, const std::string& channel,
 }
 
 Scheduling::Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock,
-                       core::MetricsRegistry* metrics)
-    : fhir_(server), config_(std::move(config)), clock_(clock), metrics_(metrics)
+                       core::MetricsRegistry* metrics, const FreeSlots* freeSlots)
+    : fhir_(server), config_(std::move(config)), clock_(clock), metrics_(metrics),
+      freeSlots_(freeSlots)
 {
 }
 
@@ -598,9 +604,104 @@ fhir::OperationResult Scheduling::find(fhir::OperationCall& call) const
         count = std::clamp(std::atoi(std::string(fhir::numberText(*c)).c_str()), 1, 100);
     }
     const std::int64_t now = clock_.nowMicros();
+    const std::string doctor(textParameter(call.parameters, "practitioner"));
+    const std::string location(textParameter(call.parameters, "location-reference"));
+    const std::string specialty(textParameter(call.parameters, "specialty"));
+    const std::string visit(textParameter(call.parameters, "visit-type"));
+    const std::string patient(textParameter(call.parameters, "patient-reference"));
+
+    fhir::OperationResult result;
+    auto& a = result.body.GetAllocator();
+    result.body.SetObject();
+    setString(result.body, "resourceType", "Bundle", a);
+    setString(result.body, "type", "searchset", a);
+    Value entries(rapidjson::kArrayType);
+    // One offer: false when the Slot is outside the caller's pools or its booking window.
+    const auto propose = [&](std::string_view pool, const std::string& department,
+                             std::int64_t slotStart, std::string_view startText,
+                             std::string_view endText, std::string_view slotId, const Value* copied,
+                             const std::vector<std::string_view>& actors) {
+        if (!poolAllows(pool, bookingChannel)) {
+            return false;
+        }
+        const BookingRules& rules = config_.rulesFor(department);
+        if (slotStart < now + rules.closeMinutesBefore * Minute ||
+            slotStart > now + rules.openDaysAhead * Day) {
+            return false;
+        }
+        Value proposed(rapidjson::kObjectType);
+        setString(proposed, "resourceType", "Appointment", a);
+        setString(proposed, "status", "proposed", a);
+        if (copied != nullptr) {
+            for (const char* name :
+                 {"serviceCategory", "serviceType", "specialty", "appointmentType"}) {
+                if (const Value* element = member(*copied, name)) {
+                    proposed.AddMember(Value(name, a), Value(*element, a), a);
+                }
+            }
+        }
+        setString(proposed, "start", startText, a);
+        setString(proposed, "end", endText, a);
+        Value slots(rapidjson::kArrayType);
+        Value reference(rapidjson::kObjectType);
+        setString(reference, "reference", "Slot/" + std::string(slotId), a);
+        slots.PushBack(reference, a);
+        proposed.AddMember("slot", slots, a);
+        if (!patient.empty()) {
+            addParticipant(proposed, patient, a);
+        }
+        for (const std::string_view actor : actors) {
+            addParticipant(proposed, std::string(actor), a);
+        }
+        Value item(rapidjson::kObjectType);
+        item.AddMember("resource", proposed, a);
+        Value search(rapidjson::kObjectType);
+        setString(search, "mode", "match", a);
+        item.AddMember("search", search, a);
+        entries.PushBack(item, a);
+        return true;
+    };
+
+    if (freeSlots_ != nullptr && freeSlots_->ready()) {
+        FreeSlots::Query query;
+        query.from = *start;
+        query.to = *end;
+        for (const std::string* actor : {&doctor, &location}) {
+            if (!actor->empty()) {
+                query.actors.push_back(*actor);
+            }
+        }
+        query.specialty = specialty;
+        query.serviceType = visit;
+        std::vector<std::string_view> actors;
+        freeSlots_->scan(
+            query, [&](const FreeSlots::Offer& offer, const FreeSlots::ScheduleInfo& schedule) {
+                rapidjson::Document copied;
+                if (!offer.copied.empty()) {
+                    core::Issue ignored;
+                    fhir::parseJson(offer.copied, copied, ignored);
+                }
+                actors.assign(schedule.actors.begin(), schedule.actors.end());
+                propose(offer.pool, schedule.department, offer.start, offer.startText,
+                        offer.endText, offer.id, copied.IsObject() ? &copied : nullptr, actors);
+                return static_cast<int>(entries.Size()) < count;
+            });
+    } else {
+        findInStore(call, *start, *end, count, propose);
+    }
+    result.body.AddMember("total", fhir::makeNumber(static_cast<long long>(entries.Size()), a), a);
+    result.body.AddMember("entry", entries, a);
+    return result;
+}
+
+// $find before the free-Slot index is loaded (and in tests without one): the store's search.
+template <typename Propose>
+void Scheduling::findInStore(const fhir::OperationCall& call, std::int64_t start, std::int64_t end,
+                             int count, const Propose& propose) const
+{
     // Only a lower bound and no _sort: the server then pages in start order by walking the
     // date index (fhir/search/README.md), a page costing its own rows; `end` is checked here.
-    std::string query = "Slot?status=free&start=ge" + utcQuery(*start) +
+    std::string query = "Slot?status=free&start=ge" + utcQuery(start) +
                         "&_count=" + std::to_string(std::max(count * SlotPageFactor, 40));
     if (const std::string_view doctor = textParameter(call.parameters, "practitioner");
         !doctor.empty()) {
@@ -618,27 +719,22 @@ fhir::OperationResult Scheduling::find(fhir::OperationCall& call) const
         !visit.empty()) {
         query += "&service-type=" + encode(visit);
     }
-    const std::string patient(textParameter(call.parameters, "patient-reference"));
-
-    fhir::OperationResult result;
-    auto& a = result.body.GetAllocator();
-    result.body.SetObject();
-    setString(result.body, "resourceType", "Bundle", a);
-    setString(result.body, "type", "searchset", a);
-    Value entries(rapidjson::kArrayType);
     std::map<std::string, rapidjson::Document> schedules;
+    int offered = 0;
     FhirReply page = fhir_.get(query);
-    bool pastEnd = false;
-    for (int pages = 0;
-         pages < 5 && !pastEnd && page.ok() && static_cast<int>(entries.Size()) < count; ++pages) {
+    for (int pages = 0; pages < 5 && page.ok() && offered < count; ++pages) {
         if (page.body.HasMember("entry") && page.body["entry"].IsArray()) {
             for (const Value& e : page.body["entry"].GetArray()) {
-                if (static_cast<int>(entries.Size()) >= count) {
+                if (offered >= count) {
                     break;
                 }
                 const Value& slot = e["resource"];
-                if (!poolAllows(poolOf(slot), bookingChannel)) {
+                const auto slotStart = instant(str(slot, "start"));
+                if (!slotStart) {
                     continue;
+                }
+                if (*slotStart >= end) {
+                    return;
                 }
                 const std::string scheduleRef(str(slot["schedule"], "reference"));
                 auto known = schedules.find(scheduleRef);
@@ -651,46 +747,17 @@ fhir::OperationResult Scheduling::find(fhir::OperationCall& call) const
                         known->second.SetObject();
                     }
                 }
-                const BookingRules& rules = config_.rulesFor(departmentOf(known->second));
-                const auto slotStart = instant(str(slot, "start"));
-                if (slotStart && *slotStart >= *end) {
-                    pastEnd = true;
-                    break;
-                }
-                if (!slotStart || *slotStart < now + rules.closeMinutesBefore * Minute ||
-                    *slotStart > now + rules.openDaysAhead * Day) {
-                    continue;
-                }
-                Value proposed(rapidjson::kObjectType);
-                setString(proposed, "resourceType", "Appointment", a);
-                setString(proposed, "status", "proposed", a);
-                for (const char* copied :
-                     {"serviceCategory", "serviceType", "specialty", "appointmentType"}) {
-                    if (slot.HasMember(copied)) {
-                        proposed.AddMember(Value(copied, a), Value(slot[copied], a), a);
+                std::vector<std::string_view> actors;
+                if (const Value* list = member(known->second, "actor");
+                    list != nullptr && list->IsArray()) {
+                    for (const Value& actor : list->GetArray()) {
+                        actors.push_back(str(actor, "reference"));
                     }
                 }
-                setString(proposed, "start", str(slot, "start"), a);
-                setString(proposed, "end", str(slot, "end"), a);
-                Value slots(rapidjson::kArrayType);
-                Value reference(rapidjson::kObjectType);
-                setString(reference, "reference", "Slot/" + std::string(str(slot, "id")), a);
-                slots.PushBack(reference, a);
-                proposed.AddMember("slot", slots, a);
-                if (!patient.empty()) {
-                    addParticipant(proposed, patient, a);
+                if (propose(poolOf(slot), departmentOf(known->second), *slotStart,
+                            str(slot, "start"), str(slot, "end"), str(slot, "id"), &slot, actors)) {
+                    ++offered;
                 }
-                if (known->second.HasMember("actor") && known->second["actor"].IsArray()) {
-                    for (const Value& actor : known->second["actor"].GetArray()) {
-                        addParticipant(proposed, std::string(str(actor, "reference")), a);
-                    }
-                }
-                Value item(rapidjson::kObjectType);
-                item.AddMember("resource", proposed, a);
-                Value search(rapidjson::kObjectType);
-                setString(search, "mode", "match", a);
-                item.AddMember("search", search, a);
-                entries.PushBack(item, a);
             }
         }
         // The next page, when the pools left this one short.
@@ -708,9 +775,6 @@ fhir::OperationResult Scheduling::find(fhir::OperationCall& call) const
         }
         page = fhir_.get(next.substr(at + 1));
     }
-    result.body.AddMember("total", fhir::makeNumber(static_cast<long long>(entries.Size()), a), a);
-    result.body.AddMember("entry", entries, a);
-    return result;
 }
 
 // $hold and a new $book: the Slot taken for this Appointment, held (pending, busy-tentative)
@@ -763,10 +827,19 @@ static fhir::OperationResult take(const FhirCalls& fhir, const BookingConfig& co
         return slotGone("Slot/" + booking.slotId + " is " + std::string(slotStatus) +
                         " (号源已被预约)");
     }
-    if (!poolAllows(poolOf(booking.slot), booking.channel)) {
+    // An exam booking (exam_booking.h): its order checked, the urgent-exam pool by priority.
+    ExamCheck exam =
+        checkExamOrder(fhir, config, booking.appointment, booking.slot, booking.schedule);
+    if (exam.refusal) {
+        return std::move(*exam.refusal);
+    }
+    const std::string pool = poolOf(booking.slot);
+    if (pool == "urgent-exam" && !urgentExamPoolAllows(exam.order, booking.channel)) {
+        return urgentExamRefusal();
+    }
+    if (pool != "urgent-exam" && !poolAllows(pool, booking.channel)) {
         return businessRule("该号源为专用号源，当前渠道不能预约",
-                            "this slot is reserved for another channel (pool " +
-                                poolOf(booking.slot) + ")");
+                            "this slot is reserved for another channel (pool " + pool + ")");
     }
     const BookingRules& rules = config.rulesFor(departmentOf(booking.schedule));
     if (auto refused = checkRules(fhir, booking, rules, now)) {
@@ -814,6 +887,9 @@ static fhir::OperationResult take(const FhirCalls& fhir, const BookingConfig& co
             setString(participant, "status", "accepted", a);
         }
     }
+    if (exam.order) {
+        applyExamOrder(appointment, *exam.order, a);
+    }
 
     rapidjson::Document& slot = booking.slot;
     setString(slot, "status", bookNow ? "busy" : "busy-tentative", slot.GetAllocator());
@@ -842,7 +918,15 @@ static fhir::OperationResult take(const FhirCalls& fhir, const BookingConfig& co
         }
     }
     entries.PushBack(entry("PUT", "Slot/" + booking.slotId, slot, booking.slotVersion, {}, b), b);
-    entries.PushBack(entry("POST", "Appointment", appointment, {}, "urn:uuid:" + newUuid(), b), b);
+    const std::string appointmentUrl = "urn:uuid:" + newUuid();
+    entries.PushBack(entry("POST", "Appointment", appointment, {}, appointmentUrl, b), b);
+    if (bookNow && exam.order) { // the confirmation commits with the booking (a hold gets none)
+        entries.PushBack(entry("POST", "Communication",
+                               examConfirmation(fhir, *exam.order, appointment, booking.schedule,
+                                                appointmentUrl, b),
+                               {}, {}, b),
+                         b);
+    }
     bundle.AddMember("entry", entries, b);
     FhirReply done = fhir.transaction(bundle);
     if (done.status == 409 || done.status == 412) {
@@ -972,6 +1056,11 @@ fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
             if (str(booking.slot, "status") != "busy-tentative") {
                 return slotGone("Slot/" + booking.slotId + " is no longer held for this booking");
             }
+            // An exam hold is checked again: its order may have been revoked meanwhile.
+            ExamCheck exam = checkExamOrder(fhir_, config_, stored, booking.slot, booking.schedule);
+            if (exam.refusal) {
+                return std::move(*exam.refusal);
+            }
             setString(stored, "status", "booked", sa);
             setString(booking.slot, "status", "busy", booking.slot.GetAllocator());
             setHoldExpiry(booking.slot, std::nullopt, booking.slot.GetAllocator());
@@ -980,6 +1069,13 @@ fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
                 b);
             entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b),
                              b);
+            if (exam.order) {
+                entries.PushBack(entry("POST", "Communication",
+                                       examConfirmation(fhir_, *exam.order, stored,
+                                                        booking.schedule, "Appointment/" + id, b),
+                                       {}, {}, b),
+                                 b);
+            }
         } else if (storedStatus == "booked" && "Slot/" + booking.slotId != storedSlot) {
             // A change to another Slot (STANDARDS.md §7.2 reschedule; SIU^S13 by the outbox).
             if (str(booking.slot, "status") != "free") {

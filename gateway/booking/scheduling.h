@@ -2,6 +2,7 @@
 
 #include "gateway/booking/booking_config.h"
 #include "gateway/booking/fhir_calls.h"
+#include "gateway/booking/free_slots.h"
 #include "gateway/core/clock.h"
 #include "gateway/core/metrics.h"
 #include "gateway/fhir/server/fhir_server.h"
@@ -32,9 +33,10 @@ namespace hl7gw::booking {
 class Scheduling {
   public:
     /// `metrics` (optional) gets hl7gw_booking_requests_total, _refusals_total and
-    /// _lead_time_seconds by channel and department.
+    /// _lead_time_seconds by channel and department. `freeSlots` (optional, must outlive
+    /// this): $find answers from it once it is loaded, from a store search before.
     Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock,
-               core::MetricsRegistry* metrics = nullptr);
+               core::MetricsRegistry* metrics = nullptr, const FreeSlots* freeSlots = nullptr);
 
     /// Registers $find, $hold and $book on Appointment, and $booking-stats at system level.
     void registerOperations(fhir::FhirServer& server);
@@ -54,6 +56,9 @@ class Scheduling {
     std::size_t releaseExpiredHolds(std::int64_t nowMicros) const;
 
   private:
+    template <typename Propose>
+    void findInStore(const fhir::OperationCall& call, std::int64_t start, std::int64_t end,
+                     int count, const Propose& propose) const;
     void record(const char* operation, const std::string& channel, const std::string& department,
                 const fhir::OperationResult& result) const;
 
@@ -61,6 +66,7 @@ class Scheduling {
     const BookingConfig config_;
     const core::Clock& clock_;
     core::MetricsRegistry* const metrics_;
+    const FreeSlots* const freeSlots_;
     // What the report needs of the answers, which are not stored: $book attempts and
     // bookings per (channel, department), refusals per (channel, department, reason).
     mutable std::mutex tallyMutex_;

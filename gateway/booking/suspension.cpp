@@ -24,6 +24,22 @@ namespace hl7gw::booking {
 
 using namespace json;
 
+// STANDARDS.md §7.3: the booking's own channel where it has one we can reach, SMS for
+// everything else (phone centre, kiosk, desk, referral, HIS bookings).
+NotificationMedium notificationMedium(std::string_view channel)
+{
+    if (channel == "app") {
+        return {"app", "医院App / hospital app", "ONLINEWRIT"};
+    }
+    if (channel == "wechat") {
+        return {"wechat", "微信 / WeChat", "ONLINEWRIT"};
+    }
+    if (channel == "alipay") {
+        return {"alipay", "支付宝 / Alipay", "ONLINEWRIT"};
+    }
+    return {"sms", "短信 / SMS", "WRITTEN"};
+}
+
 namespace {
 
 // The longest slice slot_generator.h makes: a Slot starting this long before the period can
@@ -381,28 +397,6 @@ struct Notice {
     const std::string& channel() const { return appointments.front().channel; }
 };
 
-/// How a notice goes out (STANDARDS.md §7.3): the booking's own channel where it has one we
-/// can reach, SMS for everything else (phone centre, kiosk, desk, referral, HIS bookings).
-struct Medium {
-    const char* code;
-    const char* display;
-    const char* mode; // v3 ParticipationMode: R4's has no SMS, whose text is WRITTEN
-};
-
-Medium mediumFor(std::string_view channel)
-{
-    if (channel == "app") {
-        return {"app", "医院App / hospital app", "ONLINEWRIT"};
-    }
-    if (channel == "wechat") {
-        return {"wechat", "微信 / WeChat", "ONLINEWRIT"};
-    }
-    if (channel == "alipay") {
-        return {"alipay", "支付宝 / Alipay", "ONLINEWRIT"};
-    }
-    return {"sms", "短信 / SMS", "WRITTEN"};
-}
-
 std::string joined(const std::vector<std::string>& parts, const char* separator)
 {
     std::string out;
@@ -697,7 +691,7 @@ Value Suspension::communication(const Notice& notice, const std::string& doctor,
     category.AddMember("text", "停诊通知 / doctor suspension", a);
     categories.PushBack(category, a);
     resource.AddMember("category", categories, a);
-    const Medium medium = mediumFor(notice.channel());
+    const NotificationMedium medium = notificationMedium(notice.channel());
     Value media(rapidjson::kArrayType);
     Value way(rapidjson::kObjectType);
     Value wayCodings(rapidjson::kArrayType);

@@ -3,12 +3,24 @@
 #include "gateway/core/clock.h"
 #include "gateway/fhir/server/fhir_server.h"
 
+#include <string_view>
+
 namespace hl7gw::booking {
 
 /// Communication.medium system naming the way a suspension notice goes out: `app`, `wechat`,
 /// `alipay` (the channel the Appointment was booked through) or `sms` (phone bookings and
 /// every other channel: kiosk, desk, referral and HIS bookings have no app to push to).
 inline constexpr const char* NotificationChannelSystem = "urn:hl7gw:notification-channel";
+
+/// Communication.medium of a patient notice for a booking made through `channel`: the code in
+/// NotificationChannelSystem with its display, and the v3 ParticipationMode (ONLINEWRIT for
+/// app, WeChat and Alipay pushes; WRITTEN for SMS, which R4's ParticipationMode lacks).
+struct NotificationMedium {
+    const char* code;
+    const char* display;
+    const char* mode;
+};
+NotificationMedium notificationMedium(std::string_view channel);
 
 /// Registers `POST /fhir/Schedule/{id}/$suspend`, a doctor's suspension (停诊, STANDARDS.md
 /// §7.1, §7.3). Parameters: `start` and `end` (valueDateTime, or valueDate: `start` from the

@@ -115,6 +115,7 @@ class MapResolver {
                          "the key must be an Identifier element of " + map.resourceType);
                 map.key = s.name;
                 map.createOnly = s.text == "create";
+                map.matchOnly = s.text == "match";
             }
         resolveBody(map.body, context);
     }

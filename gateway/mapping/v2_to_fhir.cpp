@@ -170,6 +170,12 @@ class V2Run {
         std::string identity;
         if (!map.key.empty())
             keyQuery = keyOf(resource, map.key, identity);
+        if (map.matchOnly) {
+            // FHIR R4 transaction: a conditional reference, resolved by the server to the one
+            // resource it matches (none or several refuse the Bundle). Without a key value
+            // there is nothing to refer to.
+            return keyQuery.empty() ? std::string() : map.resourceType + "?" + keyQuery;
+        }
         if (!keyQuery.empty()) {
             auto it = keyed_.find(map.resourceType + "|" + identity);
             if (it != keyed_.end())

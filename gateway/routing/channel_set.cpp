@@ -130,6 +130,17 @@ ChannelPtr readChannel(const std::string& where, const rapidjson::Value& value,
             item.finish();
         }
     }
+    // A json fhir source sends FHIR JSON, which filters and transforms (v2 readers) cannot read.
+    if (channel->fhirFeed && channel->fhirFeed->payload() == FhirFeed::Payload::Json) {
+        bool v2Stages = !channel->filters.empty() || !channel->transforms.empty();
+        for (const DestinationConfig& d : channel->destinations) {
+            v2Stages = v2Stages || !d.filters.empty();
+        }
+        if (v2Stages) {
+            config.fail("sources", "a fhir source with payload json sends FHIR JSON: its channel "
+                                   "takes no filters or transforms (they read HL7 v2 messages)");
+        }
+    }
     config.finish();
     return channel;
 }

@@ -5,6 +5,7 @@
 #include "gateway/hl7v2/er7_parser.h"
 #include "gateway/transport/mllp.h"
 
+#include <Poco/Bugcheck.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Net/Context.h>
@@ -309,6 +310,13 @@ DestinationKindPtr makeHttpDestination(core::ConfigReader& config)
     settings.timeoutMs = static_cast<int>(config.integer("timeout_ms", 30'000, 1, 3'600'000));
     settings.tls = readTls(config);
     return std::make_shared<HttpDestination>(std::move(settings));
+}
+
+ReceiptResult DestinationKind::applyAtReceipt(std::string_view) const
+{
+    // The receiver asks only kinds that say appliesAtReceipt().
+    poco_bugcheck_msg("applyAtReceipt() on a destination kind that does not apply at receipt");
+    return {};
 }
 
 DestinationKindPtr makeFileDestination(core::ConfigReader& config)

@@ -51,9 +51,11 @@ bool splitReference(std::string_view reference, std::string& type, std::string& 
 
 FhirFeed::FhirFeed(std::vector<std::string> resources, std::shared_ptr<const mapping::MapSet> maps,
                    std::shared_ptr<const mapping::Dialect> dialect,
-                   const mapping::detail::OutboundMap* forced, std::vector<std::string> ignoreFrom)
+                   const mapping::detail::OutboundMap* forced, std::vector<std::string> ignoreFrom,
+                   Payload payload, std::vector<std::string> statuses)
     : resources_(std::move(resources)), maps_(std::move(maps)), dialect_(std::move(dialect)),
-      forced_(forced), ignoreFrom_(std::move(ignoreFrom))
+      forced_(forced), ignoreFrom_(std::move(ignoreFrom)), payload_(payload),
+      statuses_(std::move(statuses))
 {
 }
 
@@ -64,6 +66,19 @@ bool FhirFeed::wants(std::string_view resourceType, std::string_view origin) con
     return std::find(resources_.begin(), resources_.end(), resourceType) != resources_.end() &&
            (origin.empty() ||
             std::find(ignoreFrom_.begin(), ignoreFrom_.end(), origin) == ignoreFrom_.end());
+}
+
+bool FhirFeed::wantsStatus(const rapidjson::Value& resource) const
+{
+    if (statuses_.empty()) {
+        return true;
+    }
+    const auto status = resource.IsObject() ? resource.FindMember("status") : resource.MemberEnd();
+    if (!resource.IsObject() || status == resource.MemberEnd() || !status->value.IsString()) {
+        return false;
+    }
+    const std::string_view value(status->value.GetString(), status->value.GetStringLength());
+    return std::find(statuses_.begin(), statuses_.end(), value) != statuses_.end();
 }
 
 bool FhirFeed::map(const rapidjson::Value& resource,
@@ -92,6 +107,22 @@ FhirFeedPtr makeFhirFeed(core::ConfigReader& config, const std::string& baseDire
     if (resources.empty()) {
         config.fail("resources", "name the resource types to send, e.g. [\"Appointment\"]");
     }
+    std::vector<std::string> statuses = config.strings("statuses");
+    const std::string payload = config.string("payload", "v2");
+    if (payload == "json") {
+        for (const char* key : {"mapping", "dialect", "mappings_dir", "adapters_dir"}) {
+            if (config.has(key)) {
+                config.fail(key, "a json payload is the resource itself: no map applies (remove "
+                                 "the key, or use payload v2)");
+            }
+        }
+        return std::make_shared<const FhirFeed>(std::move(resources), nullptr, nullptr, nullptr,
+                                                config.strings("ignore_from"),
+                                                FhirFeed::Payload::Json, std::move(statuses));
+    }
+    if (payload != "v2") {
+        config.fail("payload", "expected v2 or json, found '" + payload + "'");
+    }
     const std::string mappingName = config.string("mapping", {});
     std::vector<std::string> ignoreFrom = config.strings("ignore_from");
     LoadedMaps loaded = loadMaps(config, baseDirectory, cache);
@@ -110,9 +141,9 @@ FhirFeedPtr makeFhirFeed(core::ConfigReader& config, const std::string& baseDire
             config.fail("resources", "no outbound map for " + type + " in " + loaded.mappingsDir);
         }
     }
-    return std::make_shared<const FhirFeed>(std::move(resources), std::move(loaded.maps),
-                                            std::move(loaded.dialect), forced,
-                                            std::move(ignoreFrom));
+    return std::make_shared<const FhirFeed>(
+        std::move(resources), std::move(loaded.maps), std::move(loaded.dialect), forced,
+        std::move(ignoreFrom), FhirFeed::Payload::V2, std::move(statuses));
 }
 
 fhir::OutboxHook makeFhirOutboxHook(std::function<ChannelSetPtr()> snapshot,
@@ -150,7 +181,25 @@ fhir::OutboxHook makeFhirOutboxHook(std::function<ChannelSetPtr()> snapshot,
         };
         const std::string what = change.type + "/" + change.id;
         for (const ChannelPtr& channel : channels->channels()) {
-            if (!channel->fhirFeed || !channel->fhirFeed->wants(change.type, origin)) {
+            if (!channel->fhirFeed || !channel->fhirFeed->wants(change.type, origin) ||
+                !channel->fhirFeed->wantsStatus(resource)) {
+                continue;
+            }
+            if (channel->fhirFeed->payload() == FhirFeed::Payload::Json) {
+                // The resource itself to every destination; the version in the control id
+                // lets a receiver recognise a resend.
+                const std::string payload = fhir::writeJson(resource);
+                for (const DestinationConfig& destination : channel->destinations) {
+                    store::OutboxMessage queued;
+                    queued.channel = channel->name;
+                    queued.destination = destination.name;
+                    queued.type = change.type;
+                    queued.orderKey = what;
+                    queued.controlId =
+                        what + "/_history/" + std::to_string(change.expectedVersion + 1);
+                    queued.payload = payload;
+                    outbox.push_back(std::move(queued));
+                }
                 continue;
             }
             std::string er7;

@@ -30,19 +30,32 @@ class MapSetCache;
 ///
 ///   {"type": "fhir", "resources": ["Appointment"], "mapping": "appointment-siu",
 ///    "dialect": "his", "mappings_dir": "../mappings", "adapters_dir": "../adapters",
-///    "ignore_from": ["his-siu-fhir"]}
+///    "ignore_from": ["his-siu-fhir"], "statuses": ["booked", "cancelled"]}
+///   {"type": "fhir", "resources": ["Communication"], "payload": "json",
+///    "statuses": ["preparation"]}
 ///
 /// `mapping` forces one outbound map (default: the dialect's `outbound` choice for the
 /// type, else the map for the type); `ignore_from` names `fhir_store` destinations whose
-/// writes are not sent on, so that what the HIS told us is never echoed back to it.
+/// writes are not sent on, so that what the HIS told us is never echoed back to it;
+/// `statuses` (default: any) sends only the versions whose `status` is listed. `payload`
+/// `json` (default `v2`) sends the resource itself, its FHIR JSON as written, to every
+/// destination, with no map (so none of `mapping`, `dialect`, `mappings_dir`,
+/// `adapters_dir`), for services that speak FHIR, such as the hospital's notification push
+/// gateway; such a channel has no filters or transforms (they read v2 messages).
 class FhirFeed {
   public:
+    enum class Payload { V2, Json };
+
     FhirFeed(std::vector<std::string> resources, std::shared_ptr<const mapping::MapSet> maps,
              std::shared_ptr<const mapping::Dialect> dialect,
-             const mapping::detail::OutboundMap* forced, std::vector<std::string> ignoreFrom);
+             const mapping::detail::OutboundMap* forced, std::vector<std::string> ignoreFrom,
+             Payload payload = Payload::V2, std::vector<std::string> statuses = {});
     ~FhirFeed();
 
     bool wants(std::string_view resourceType, std::string_view origin) const;
+    /// The version's `status` is one of `statuses` (always true without them).
+    bool wantsStatus(const rapidjson::Value& resource) const;
+    Payload payload() const { return payload_; }
     /// The resource as ER7 in the dialect's version and charset; false with the map's issues.
     bool map(const rapidjson::Value& resource,
              const std::function<const rapidjson::Value*(std::string_view)>& resolve,
@@ -54,6 +67,8 @@ class FhirFeed {
     const std::shared_ptr<const mapping::Dialect> dialect_;
     const mapping::detail::OutboundMap* const forced_;
     const std::vector<std::string> ignoreFrom_;
+    const Payload payload_;
+    const std::vector<std::string> statuses_;
 };
 using FhirFeedPtr = std::shared_ptr<const FhirFeed>;
 
@@ -63,9 +78,11 @@ FhirFeedPtr makeFhirFeed(core::ConfigReader& config, const std::string& baseDire
 
 /// The FHIR server's outbox hook for every channel with a `fhir` source in the current
 /// snapshot: each wanted write is mapped, routed through its channel, and each destination
-/// entry becomes an outbox message. A write whose message cannot be made is kept as an error
-/// row (`hl7gw messages list --state error`) rather than failing the write or vanishing.
-/// References are followed into the same commit first, then the store.
+/// entry becomes an outbox message. A `json` source's entry is the resource's JSON, type the
+/// resource type, control id and order key "Type/id/_history/N" and "Type/id". A write whose
+/// message cannot be made is kept as an error row (`hl7gw messages list --state error`) rather than
+/// failing the write or vanishing. References are followed into the same commit first, then the
+/// store.
 fhir::OutboxHook makeFhirOutboxHook(std::function<ChannelSetPtr()> snapshot,
                                     store::ResourceStore& store);
 

@@ -74,6 +74,65 @@ std::string locations(const std::string& body)
     return text;
 }
 
+// One transaction POSTed to the in-process server as an HTTP client's would be.
+struct Write {
+    bool running = false; // false: no server bound (yet)
+    int status = 0;
+    std::string text;  // the OperationOutcome's errors (4xx, 5xx)
+    std::string where; // 2xx: the entries' locations
+};
+
+Write post(const FhirStoreLink& link, const std::string& origin, std::string_view payload)
+{
+    Write write;
+    fhir::FhirServer* server = link.server();
+    if (server == nullptr) {
+        return write;
+    }
+    write.running = true;
+    fhir::FhirRequest request;
+    request.method = "POST";
+    request.target = server->config().base;
+    // The partner's Bundle is its current state (conditional PUTs keyed by identifier): an
+    // Appointment or Slot it changes is checked against the version read, not refused 428.
+    request.ifMatchImplied = true;
+    request.headers = {{"content-type", "application/fhir+json"},
+                       {"accept", "application/fhir+json"}};
+    request.body = std::string(payload);
+    // Feeds listing this destination in `ignore_from` send none of its writes on.
+    const FhirWriteOrigin mark(origin);
+    const fhir::FhirResponse response = server->handle(request);
+    write.status = response.status;
+    if (response.status >= 200 && response.status < 300) {
+        write.where = locations(response.body);
+    } else {
+        write.text = outcomeText(response.body);
+    }
+    return write;
+}
+
+// 409 and 412 are another writer's change landing first (two Bundles naming the same
+// doctor): the next attempt reads the new version and passes. A Slot another appointment
+// holds stays held: that one is the content's fate, not a race.
+bool isRace(const Write& write)
+{
+    return (write.status == 409 || write.status == 412) &&
+           write.text.find(fhir::SlotTaken) == std::string::npos;
+}
+
+bool isSlotTaken(const Write& write)
+{
+    return write.status == 409 && write.text.find(fhir::SlotTaken) != std::string::npos;
+}
+
+std::string failureText(const Write& write)
+{
+    return "FHIR " + std::to_string(write.status) + (write.text.empty() ? "" : ": ") + write.text;
+}
+
+const char* const NotRunning = "the FHIR server is not running (fhir.enabled turned on without a "
+                               "restart?)";
+
 class FhirStoreSender final : public Sender {
   public:
     FhirStoreSender(std::shared_ptr<const FhirStoreLink> link, std::string name)
@@ -84,44 +143,26 @@ class FhirStoreSender final : public Sender {
     DeliveryResult send(std::string_view payload) override
     {
         DeliveryResult result;
-        fhir::FhirServer* server = link_->server();
-        if (server == nullptr) {
+        const Write write = post(*link_, name_, payload);
+        if (!write.running) {
             result.outcome = DeliveryResult::Outcome::Retry;
-            result.error = "the FHIR server is not running (fhir.enabled turned on without a "
-                           "restart?)";
+            result.error = NotRunning;
             return result;
         }
-        fhir::FhirRequest request;
-        request.method = "POST";
-        request.target = server->config().base;
-        request.headers = {{"content-type", "application/fhir+json"},
-                           {"accept", "application/fhir+json"}};
-        request.body = std::string(payload);
-        // Feeds listing this destination in `ignore_from` send none of its writes on.
-        const FhirWriteOrigin origin(name_);
-        const fhir::FhirResponse response = server->handle(request);
-        result.response = std::to_string(response.status);
-        if (response.status >= 200 && response.status < 300) {
+        result.response = std::to_string(write.status);
+        if (write.status >= 200 && write.status < 300) {
             result.outcome = DeliveryResult::Outcome::Delivered;
-            const std::string where = locations(response.body);
-            if (!where.empty()) {
-                result.response += ": " + where;
+            if (!write.where.empty()) {
+                result.response += ": " + write.where;
             }
             return result;
         }
-        const std::string text = outcomeText(response.body);
-        // 409 and 412 are another writer's change landing first (two Bundles naming the same
-        // doctor): the next attempt reads the new version and passes. Other 4xx are the
-        // content's fault, and retrying it unchanged cannot help.
-        // A Slot another appointment holds stays held: the sender hears of it (dead entry)
-        // instead of a retry that cannot pass.
-        const bool conflict = (response.status == 409 || response.status == 412) &&
-                              text.find(fhir::SlotTaken) == std::string::npos;
-        result.outcome = response.status >= 400 && response.status < 500 && !conflict
+        // Other 4xx are the content's fault, and retrying it unchanged cannot help; a taken
+        // Slot is dead at once (the sender hears of it) instead of a retry that cannot pass.
+        result.outcome = write.status >= 400 && write.status < 500 && !isRace(write)
                              ? DeliveryResult::Outcome::Reject
                              : DeliveryResult::Outcome::Retry;
-        result.error =
-            "FHIR " + std::to_string(response.status) + (text.empty() ? "" : ": ") + text;
+        result.error = failureText(write);
         return result;
     }
 
@@ -130,10 +171,15 @@ class FhirStoreSender final : public Sender {
     const std::string name_;
 };
 
+// A race lost at receipt is tried again at once, a few times: the sender is waiting for its
+// ACK, and the backoff of the queue does not apply.
+constexpr int ReceiptAttempts = 3;
+
 class FhirStoreDestination final : public DestinationKind {
   public:
-    FhirStoreDestination(std::shared_ptr<const FhirStoreLink> link, std::string name)
-        : link_(std::move(link)), name_(std::move(name))
+    FhirStoreDestination(std::shared_ptr<const FhirStoreLink> link, std::string name,
+                         bool atReceipt)
+        : link_(std::move(link)), name_(std::move(name)), atReceipt_(atReceipt)
     {
     }
     SenderPtr makeSender() const override
@@ -141,11 +187,62 @@ class FhirStoreDestination final : public DestinationKind {
         return std::make_unique<FhirStoreSender>(link_, name_);
     }
     std::string describe() const override { return "fhir-store:in-process"; }
+    bool appliesAtReceipt() const override { return atReceipt_; }
+    ReceiptResult applyAtReceipt(std::string_view payload) const override;
 
   private:
     std::shared_ptr<const FhirStoreLink> link_;
     const std::string name_;
+    const bool atReceipt_;
 };
+
+ReceiptResult FhirStoreDestination::applyAtReceipt(std::string_view payload) const
+{
+    ReceiptResult result;
+    Write write;
+    for (int attempt = 1; attempt <= ReceiptAttempts; ++attempt) {
+        write = post(*link_, name_, payload);
+        if (!write.running || !isRace(write)) {
+            break;
+        }
+    }
+    if (!write.running) {
+        result.outcome = ReceiptResult::Outcome::Unavailable;
+        result.error = NotRunning;
+        result.text = "the gateway cannot apply the message now; send it again later";
+        return result;
+    }
+    if (write.status >= 200 && write.status < 300) {
+        result.response =
+            std::to_string(write.status) + (write.where.empty() ? "" : ": ") + write.where;
+        return result;
+    }
+    result.error = failureText(write);
+    if (isSlotTaken(write)) {
+        // STANDARDS.md §1.6: a business rule refused, AE; 205 duplicate key identifier (the
+        // Slot has its holder), with our application code.
+        result.outcome = ReceiptResult::Outcome::Refused;
+        result.code = "205";
+        result.text = "the Slot is already held by another appointment";
+        result.applicationCode = "SLOT_TAKEN";
+        result.userMessage = "号源已被占用";
+        return result;
+    }
+    if (write.status >= 400 && write.status < 500 && !isRace(write)) {
+        // 204 unknown key identifier for what the message names and the server does not
+        // have (a conditional reference to no Slot, a deleted resource); 207 for the rest.
+        result.outcome = ReceiptResult::Outcome::Refused;
+        result.code = write.status == 404 || write.status == 410 ? "204" : "207";
+        result.text = write.text.empty() ? "the FHIR server refused the message" : write.text;
+        result.applicationCode = "FHIR_" + std::to_string(write.status);
+        return result;
+    }
+    // 5xx, or a race lost every attempt: 206 record locked, 207 internal error; resend.
+    result.outcome = ReceiptResult::Outcome::Unavailable;
+    result.code = isRace(write) ? "206" : "207";
+    result.text = "the gateway cannot apply the message now; send it again later";
+    return result;
+}
 
 } // namespace
 
@@ -157,7 +254,9 @@ DestinationKindPtr makeFhirStoreDestination(core::ConfigReader& config,
                             "disabled (fhir.enabled is false)");
     }
     // The destination's name (read by the channel before this factory) marks its writes.
-    return std::make_shared<const FhirStoreDestination>(std::move(link), config.string("name", {}));
+    const bool atReceipt = config.boolean("at_receipt", false);
+    return std::make_shared<const FhirStoreDestination>(std::move(link), config.string("name", {}),
+                                                        atReceipt);
 }
 
 } // namespace hl7gw::routing

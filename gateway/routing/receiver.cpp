@@ -13,8 +13,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <unistd.h>
 
 namespace hl7gw::routing {
@@ -114,6 +118,62 @@ core::IssueList errorsOf(const core::IssueList& issues)
         }
     }
     return out;
+}
+
+// Messages being applied at receipt, by dedupe key (sender and control id): a second copy
+// that arrives meanwhile (a sender that resends before its ACK came) waits for the first to
+// be stored, then finds it a duplicate, so the write is not applied twice. One per process:
+// its receivers share the store. Across nodes the store's dedupe still holds the message
+// once, but both copies may apply.
+class ApplyingKeys {
+  public:
+    class Hold {
+      public:
+        Hold(ApplyingKeys& keys, std::string key) : keys_(keys), key_(std::move(key))
+        {
+            std::unique_lock lock(keys_.mutex_);
+            keys_.released_.wait(lock, [&] { return keys_.keys_.count(key_) == 0; });
+            keys_.keys_.insert(key_);
+        }
+        ~Hold()
+        {
+            {
+                std::lock_guard lock(keys_.mutex_);
+                keys_.keys_.erase(key_);
+            }
+            keys_.released_.notify_all();
+        }
+        Hold(const Hold&) = delete;
+        Hold& operator=(const Hold&) = delete;
+
+      private:
+        ApplyingKeys& keys_;
+        std::string key_;
+    };
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable released_;
+    std::set<std::string> keys_;
+};
+
+ApplyingKeys& applyingKeys()
+{
+    static ApplyingKeys keys;
+    return keys;
+}
+
+const DestinationConfig* atReceiptDestination(const Channel& channel,
+                                              const std::vector<store::OutboundEntry>& entries)
+{
+    for (const store::OutboundEntry& entry : entries) {
+        for (const DestinationConfig& d : channel.destinations) {
+            if (d.name == entry.destination && d.kind && d.kind->appliesAtReceipt()) {
+                return &d;
+            }
+        }
+    }
+    return nullptr;
 }
 
 } // namespace
@@ -238,40 +298,107 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
 
     const int offset = channel != nullptr ? channel->utcOffsetMinutes : 480;
     const hl7v2::AckBuilder builder;
-    auto buildAck = [&](char k, const core::IssueList& problems, std::string& out) {
+    auto buildAck = [&](char k, const core::IssueList& problems, std::string& out,
+                        const ReceiptResult* refusal = nullptr) {
         hl7v2::AckRequest request;
         request.code = codeFor(enhanced, k);
         request.controlId = nextControlId();
         request.timestamp = core::formatHl7Timestamp(clock_.nowMicros(), offset);
         const core::IssueList errors = errorsOf(problems);
         request.problems = &errors;
-        core::IssueList ackIssues;
-        if (!builder.build(received, request, out, ackIssues)) {
-            // A text the sender's charset cannot carry: answer without the texts rather
-            // than not at all.
-            out.clear();
-            request.problems = nullptr;
-            builder.build(received, request, out, ackIssues);
+        if (refusal != nullptr) {
+            request.applicationCode = refusal->applicationCode;
+            request.userMessage = refusal->userMessage;
         }
+        core::IssueList ackIssues;
+        if (builder.build(received, request, out, ackIssues)) {
+            return;
+        }
+        if (!request.userMessage.empty()) {
+            // ERR-8 is Chinese: a sender's charset that cannot carry it still gets the codes.
+            request.userMessage.clear();
+            if (builder.build(received, request, out, ackIssues)) {
+                return;
+            }
+        }
+        // A text the sender's charset cannot carry: answer without the texts rather than
+        // not at all.
+        out.clear();
+        request.problems = nullptr;
+        builder.build(received, request, out, ackIssues);
     };
 
     // STANDARDS.md §1.6: ACKs are never acknowledged. One that arrives is still stored.
     const bool isAck = parsed && message.messageCode() == "ACK";
-    if (!isAck) {
-        buildAck(kind, issues, in.ack);
-    }
 
+    std::optional<ReceiptResult> refusal;
+    std::optional<ApplyingKeys::Hold> applying;
+    std::optional<std::string> lookupFailed; // the store failed before anything was applied
     if (kind == 'A' && channel != nullptr) {
         store::RoutingResult routing = Router::route(message, bytes, *channel);
         in.routed = true;
         in.routedState = routing.state;
         in.routedError = std::move(routing.error);
         in.entries = std::move(routing.entries);
+        if (const DestinationConfig* d = atReceiptDestination(*channel, in.entries)) {
+            // The answer waits for the write (routing/README.md `at_receipt`). A copy of a
+            // message already stored is not applied again: the store answers it with the
+            // original ACK below.
+            if (!in.controlId.empty()) {
+                applying.emplace(applyingKeys(), in.sender + '\x1f' + in.controlId);
+            }
+            std::optional<store::ReceiveOutcome> original;
+            try {
+                original = store_.original(in.sender, in.controlId);
+            } catch (const Poco::Exception& e) {
+                lookupFailed = e.displayText();
+            }
+            if (!original && !lookupFailed) {
+                for (store::OutboundEntry& entry : in.entries) {
+                    if (entry.destination != d->name) {
+                        continue;
+                    }
+                    ReceiptResult applied = d->kind->applyAtReceipt(entry.payload);
+                    if (applied.outcome == ReceiptResult::Outcome::Applied) {
+                        entry.delivered = true;
+                        entry.response = std::move(applied.response);
+                    } else {
+                        applied.error = "destination " + d->name + ": " + applied.error;
+                        refusal = std::move(applied);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    if (refusal) {
+        // Refused: AE, do not resend unchanged. Unavailable: AR (CE in enhanced mode, as for
+        // a store failure), resend: kept without its control id, so the resend is no
+        // duplicate of it and is applied.
+        const bool refused = refusal->outcome == ReceiptResult::Outcome::Refused;
+        kind = refused || enhanced ? 'E' : 'R';
+        in.state = store::MessageState::Rejected;
+        in.error = refusal->error;
+        in.routed = false;
+        in.entries.clear();
+        if (!refused) {
+            in.error += " (answered " + std::string(hl7v2::toString(codeFor(enhanced, kind))) +
+                        ", the sender resends; kept without its control id as dedupe key)";
+            in.controlId.clear();
+        }
+        issues.add(core::Severity::Error, refusal->code, {}, refusal->text);
+    }
+    if (!isAck) {
+        buildAck(kind, issues, in.ack, refusal ? &*refusal : nullptr);
     }
 
     store::ReceiveOutcome outcome;
     const auto started = std::chrono::steady_clock::now();
     try {
+        if (lookupFailed) {
+            // Nothing applied, nothing stored: answered 207 below like any store failure.
+            throw store::StoreError(*lookupFailed);
+        }
         outcome = store_.receive(in);
     } catch (const Poco::Exception& e) {
         storeFailures_.add();
@@ -314,11 +441,13 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
             logger().error("channel %s: message %Ld not routed: %s", channelName,
                            static_cast<Poco::Int64>(outcome.id), in.routedError);
         }
-        if (onQueued_ && !in.entries.empty()) {
-            std::vector<std::string> destinations;
-            for (const store::OutboundEntry& e : in.entries) {
+        std::vector<std::string> destinations;
+        for (const store::OutboundEntry& e : in.entries) {
+            if (!e.delivered) {
                 destinations.push_back(e.destination);
             }
+        }
+        if (onQueued_ && !destinations.empty()) {
             onQueued_(destinations);
         }
     }

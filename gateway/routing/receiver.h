@@ -23,7 +23,11 @@ namespace hl7gw::routing {
 /// 200/201, processing id 202, version 203) and AE (structure errors 100-103) stored as
 /// Rejected with the reason; a duplicate (sender + control id) gets the original ACK byte
 /// for byte and is not stored again; when the store fails nothing is stored and the answer
-/// is AR/CE 207, so the sender keeps the message and resends it.
+/// is AR/CE 207, so the sender keeps the message and resends it. A channel destination with
+/// `at_receipt` is applied here, before the store (routing/README.md): its outcome decides
+/// the answer (AA; AE with the destination's ERR, stored Rejected; AR, stored Rejected without
+/// its control id as dedupe key so the resend is taken), and a copy of a message already
+/// stored is answered from the store without applying it again.
 /// Thread-safe: each calling thread gets its own parser scratch and validator.
 class Receiver {
   public:

@@ -69,6 +69,27 @@ class Sender {
 };
 using SenderPtr = std::unique_ptr<Sender>;
 
+/// How applying a destination's entry at receipt ended (`at_receipt`, routing/README.md): the
+/// receiver answers the sender with it, in the same store transaction as the message.
+struct ReceiptResult {
+    enum class Outcome {
+        Applied,    // done: the entry is stored Delivered with `response`; answered AA/CA
+        Refused,    // the content was refused (a business rule, a 4xx): AE (CE in enhanced
+                    // mode), the message stored Rejected with `error`; resending cannot help
+        Unavailable // could not be applied now (5xx, not running, a race lost every attempt):
+                    // AR (CE), stored Rejected; the sender resends and it is taken as new
+    };
+    Outcome outcome = Outcome::Applied;
+    std::string response; // Applied: the destination's answer, kept with the entry
+    std::string error;    // otherwise: the stored reason; no patient data
+    // The ERR segment: ERR-3 code (HL7 table 0357) and text, ERR-5 application code, ERR-8
+    // the message for people (may be Chinese).
+    std::string code = "207";
+    std::string text;
+    std::string applicationCode;
+    std::string userMessage;
+};
+
 /// The immutable, validated configuration of a destination kind; makes Senders.
 class DestinationKind {
   public:
@@ -76,6 +97,12 @@ class DestinationKind {
     virtual SenderPtr makeSender() const = 0;
     /// Where it delivers, for logs and `messages show` ("mllp://127.0.0.1:6661").
     virtual std::string describe() const = 0;
+    /// True when the channel's receiver applies this destination's entry itself, before it
+    /// answers the sender (`at_receipt`), instead of queueing it for the dispatcher.
+    virtual bool appliesAtReceipt() const { return false; }
+    /// Applies one entry's payload now, on the receiving thread. Called only when
+    /// appliesAtReceipt(); never throws for delivery failures. Thread-safe.
+    virtual ReceiptResult applyAtReceipt(std::string_view payload) const;
 };
 using DestinationKindPtr = std::shared_ptr<const DestinationKind>;
 

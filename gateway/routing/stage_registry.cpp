@@ -5,6 +5,7 @@
 #include "gateway/routing/fhir_store_destination.h"
 #include "gateway/routing/filters.h"
 #include "gateway/routing/mapping_transform.h"
+#include "gateway/routing/suspension_destination.h"
 
 namespace hl7gw::routing {
 
@@ -55,6 +56,10 @@ StageRegistry StageRegistry::builtin(const StageEnvironment& environment)
     r.addDestination("fhir_store", [link = environment.fhirStore](core::ConfigReader& config) {
         return makeFhirStoreDestination(config, link);
     });
+    r.addDestination("schedule_suspension",
+                     [link = environment.fhirStore](core::ConfigReader& config) {
+                         return makeSuspensionDestination(config, link);
+                     });
     r.fhirFeed_ = [base = environment.baseDirectory,
                    maps = environment.maps](core::ConfigReader& config) {
         return routing::makeFhirFeed(config, base, maps.get());

@@ -31,7 +31,8 @@ struct StageEnvironment {
 
 /// The named factories that turn a stage's configuration object into the stage (STYLE.md
 /// §1.6): `filter.message_type`, `filter.sender`, `filter.path`, `transform.mapping`,
-/// `destination.mllp`, `destination.http`, `destination.file`, `destination.fhir_store`. A factory
+/// `destination.mllp`, `destination.http`, `destination.file`, `destination.fhir_store`,
+/// `destination.schedule_suspension`. A factory
 /// reads its keys from the ConfigReader (which rejects unknown ones) and throws core::ConfigError
 /// naming the path for bad values. Adding a stage means one registration in stage_registry.cpp.
 class StageRegistry {

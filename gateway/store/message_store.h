@@ -42,6 +42,10 @@ struct OutboundEntry {
     std::string type;        // message type of the payload, e.g. "ADT^A01"
     std::string controlId;   // MSH-10 of the payload
     std::string payload;     // the bytes to deliver
+    /// Already delivered on arrival (a destination applied at receipt, routing/README.md
+    /// `at_receipt`): stored Delivered with `response`, never claimed. Receipt only.
+    bool delivered = false;
+    std::string response;
 };
 
 /// A message as it arrived, with the ACK that answers it when the insert commits.
@@ -152,6 +156,13 @@ class MessageStore {
     /// That holds for a Rejected original too (the resend gets the same AR), and across
     /// gateway nodes on one PostgreSQL database.
     virtual ReceiveOutcome receive(const InboundMessage& message) = 0;
+
+    /// The inbound message stored with this sender and control id (the one receive() would
+    /// call this a duplicate of) and its original ACK; nullopt when there is none or
+    /// `controlId` is empty. For work that must not run twice before receive() (a write
+    /// applied at receipt).
+    virtual std::optional<ReceiveOutcome> original(std::string_view sender,
+                                                   std::string_view controlId) = 0;
 
     /// Inbound messages in state Received, oldest first: what routing still has to do
     /// (after a crash, or after replay).

@@ -71,6 +71,11 @@ struct FhirRequest {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     std::string host; // the Host header, for absolute links when publicBase is empty
+    /// Set only by in-process writers (a channel's fhir_store) whose Bundles carry the
+    /// sender's current state, e.g. an SIU^S13 from the HIS: an update of a requireIfMatch
+    /// type without If-Match is checked against the version the server reads (a concurrent
+    /// change is still a 409/412), instead of 428. Requests from HTTP never set it.
+    bool ifMatchImplied = false;
 
     std::string_view header(std::string_view lowerName) const;
 };

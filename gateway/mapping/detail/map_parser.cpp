@@ -510,8 +510,10 @@ Statement parseStatement(LineCursor& in, const std::string* file)
         statement.name = in.word("the key element (e.g. identifier)");
         if (in.consumeKeyword("create"))
             statement.text = "create";
+        else if (in.consumeKeyword("match"))
+            statement.text = "match";
         if (!in.atEnd())
-            in.fail("`key` takes one element name and optionally `create`");
+            in.fail("`key` takes one element name and optionally `create` or `match`");
         return statement;
     }
     if (first == "resource") {

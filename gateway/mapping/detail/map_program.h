@@ -142,6 +142,9 @@ struct ResourceMap {
     /// `key ELEMENT create`: a conditional create (made when absent, never updated by a
     /// message), for the doctors and places a message only names.
     bool createOnly = false;
+    /// `key ELEMENT match`: never written; a reference to it is a conditional reference
+    /// (`Slot?identifier=...`) that the server resolves to the one match, or refuses.
+    bool matchOnly = false;
     std::vector<Statement> body;
     SourcePosition position;
 };

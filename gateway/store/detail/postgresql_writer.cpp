@@ -272,7 +272,9 @@ class PostgresqlWriter final : public Writer {
                 .bindText(4, entry.destination)
                 .bindBlob(5, entry.orderKey)
                 .bindBlob(6, entry.payload)
-                .bind(7, row.messageId);
+                .bind(7, entry.state)
+                .bindBlob(8, entry.response)
+                .bind(9, row.messageId);
             statements_->insertEntry.execute();
         }
     }

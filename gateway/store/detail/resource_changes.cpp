@@ -148,6 +148,7 @@ class Applier {
         sql_.execute(adaptSql(backend_, sql::InsertEntry),
                      {now_, SqlBlob{message.controlId}, message.type, message.destination,
                       SqlBlob{message.orderKey}, SqlBlob{message.payload},
+                      std::int64_t{stateCode(MessageState::Queued)}, SqlBlob{},
                       toInt(parent.at(0).at(0))});
     }
 

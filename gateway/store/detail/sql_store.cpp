@@ -56,6 +56,7 @@ constexpr long long WalSizeLimitBytes = 64LL * 1024 * 1024;
 
 const int Received = stateCode(MessageState::Received);
 const int Queued = stateCode(MessageState::Queued);
+const int Delivered = stateCode(MessageState::Delivered);
 const int Dead = stateCode(MessageState::Dead);
 
 std::string recordColumns(bool bodies)
@@ -469,7 +470,8 @@ ReceiveOutcome SqlMessageStore::receive(const InboundMessage& message)
         routing.error = toText(message.routedError);
         for (const OutboundEntry& entry : message.entries) {
             routing.entries.push_back({toText(entry.destination), toText(entry.type),
-                                       entry.orderKey, entry.controlId, entry.payload});
+                                       entry.orderKey, entry.controlId, entry.payload,
+                                       entry.delivered ? Delivered : Queued, entry.response});
         }
     }
     ReceiveOutcome outcome;
@@ -483,6 +485,32 @@ ReceiveOutcome SqlMessageStore::receive(const InboundMessage& message)
     if (!outcome.duplicate) {
         outcome.ack = message.ack;
     }
+    return outcome;
+}
+
+std::optional<ReceiveOutcome> SqlMessageStore::original(std::string_view sender,
+                                                        std::string_view controlId)
+{
+    if (controlId.empty()) {
+        return std::nullopt;
+    }
+    // The columns receive() keys duplicates on (index messages_dedupe), as bytes.
+    SqlRows rows = readSql([&](SqlConnection& sql) {
+        return sql.query("SELECT id FROM messages WHERE sender = $1 AND control_id = $2 "
+                         "AND direction = 0",
+                         {SqlBlob{std::string(sender)}, SqlBlob{std::string(controlId)}});
+    });
+    if (rows.empty() || !rows.front().at(0)) {
+        return std::nullopt;
+    }
+    const std::optional<MessageRecord> record = find(std::stoll(*rows.front().at(0)));
+    if (!record) {
+        return std::nullopt; // pruned in between
+    }
+    ReceiveOutcome outcome;
+    outcome.id = record->id;
+    outcome.duplicate = true;
+    outcome.ack = record->ack;
     return outcome;
 }
 
@@ -521,8 +549,14 @@ void SqlMessageStore::commitRouting(const std::vector<RoutingResult>& results, M
         row.state = stateCode(result.state);
         row.error = toText(result.error);
         for (const OutboundEntry& entry : result.entries) {
-            row.entries.push_back({toText(entry.destination), toText(entry.type), entry.orderKey,
-                                   entry.controlId, entry.payload});
+            // Routing after receipt (replay, recovery) always queues: at_receipt is receipt's.
+            row.entries.push_back({toText(entry.destination),
+                                   toText(entry.type),
+                                   entry.orderKey,
+                                   entry.controlId,
+                                   entry.payload,
+                                   Queued,
+                                   {}});
         }
         rows.push_back(std::move(row));
     }

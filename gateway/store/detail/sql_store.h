@@ -32,6 +32,8 @@ class SqlMessageStore final : public MessageStore,
     ~SqlMessageStore() override;
 
     ReceiveOutcome receive(const InboundMessage& message) override;
+    std::optional<ReceiveOutcome> original(std::string_view sender,
+                                           std::string_view controlId) override;
     std::vector<MessageRecord> pendingRouting(std::size_t limit) override;
     void commitRouting(const std::vector<RoutingResult>& results, Micros now) override;
     std::vector<ClaimedEntry> claim(std::string_view destination, std::string_view owner,

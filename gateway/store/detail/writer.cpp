@@ -27,12 +27,15 @@ const char* const UpdateRouted = "UPDATE messages SET state = $1, error = $2, up
 
 // A payload equal to the inbound bytes (a pass-through destination) is stored as NULL and
 // read back from the parent: the bytes are on disk once.
+// An entry applied at receipt (a destination with `at_receipt`) is inserted Delivered with
+// its response ($7, $8), so no dispatcher ever claims it.
 const char* const InsertEntry =
-    "INSERT INTO messages (parent_id, direction, state, received_at, updated_at, "
-    "next_attempt_at, channel, control_id, type, destination, order_key, raw) "
-    "SELECT p.id, 1, 5, $1, $1, $1, p.channel, COALESCE($2, {EMPTY_BLOB}), $3, $4, "
+    "INSERT INTO messages (parent_id, direction, received_at, updated_at, next_attempt_at, "
+    "channel, control_id, type, destination, order_key, raw, state, ack) "
+    "SELECT p.id, 1, $1, $1, $1, p.channel, COALESCE($2, {EMPTY_BLOB}), $3, $4, "
     "COALESCE($5, {EMPTY_BLOB}), CASE WHEN p.raw = COALESCE($6, {EMPTY_BLOB}) THEN NULL "
-    "ELSE COALESCE($6, {EMPTY_BLOB}) END FROM messages p WHERE p.id = $7";
+    "ELSE COALESCE($6, {EMPTY_BLOB}) END, $7, COALESCE($8, {EMPTY_BLOB}) FROM messages p "
+    "WHERE p.id = $9";
 
 // The head of each order key is its oldest Queued entry (no Queued entry of the same key
 // before it); a head is claimable when due and not leased. The queue is walked in id order

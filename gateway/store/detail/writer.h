@@ -35,6 +35,8 @@ struct EntryRow {
     std::string orderKey;
     std::string controlId;
     std::string payload;
+    std::int64_t state = 0; // stateCode: Queued, or Delivered when applied at receipt
+    std::string response;   // Delivered: the destination's answer
 };
 
 struct RoutingRow {
@@ -110,7 +112,8 @@ extern const char* const FindOriginal;  // $1 sender, $2 control id; id, ack, ac
                                         // the raw prefix decodeAck needs
 extern const char* const UpdateRouted;  // $1 state, $2 error, $3 now, $4 id
 extern const char* const InsertEntry;   // $1 now, $2 control id, $3 type, $4 destination,
-                                        // $5 order key, $6 payload, $7 parent id
+                                        // $5 order key, $6 payload, $7 state (Queued or
+                                        // Delivered), $8 response, $9 parent id
 extern const char* const Claim;         // $1 owner, $2 lease until, $3 destination, $4 now,
                                         // $5 limit; RETURNING the ClaimedEntry columns
 extern const char* const MarkDelivered; // $1 response, $2 now, $3 id

@@ -35,8 +35,11 @@ using test::Minute;
 /// A gateway with the scheduling operations, a doctor's Schedule and Patients, and a clock
 /// the test holds at 08:00 (+08:00) of a day; slots are placed relative to it.
 struct Clinic {
-    explicit Clinic(test::Backend backend, booking::BookingConfig config = {})
-        : fhir(backend), clock(today8()), scheduling(fhir.server(), std::move(config), clock)
+    /// `indexed`: $find answers from a FreeSlots index once loadIndex() has run.
+    explicit Clinic(test::Backend backend, booking::BookingConfig config = {}, bool indexed = false)
+        : fhir(backend), clock(today8()),
+          freeSlots(indexed ? std::make_unique<booking::FreeSlots>(fhir.server()) : nullptr),
+          scheduling(fhir.server(), std::move(config), clock, nullptr, freeSlots.get())
     {
         scheduling.registerOperations(fhir.server());
         schedule = fhir.create(
@@ -106,6 +109,7 @@ struct Clinic {
 
     FhirFixture fhir;
     ManualClock clock;
+    std::unique_ptr<booking::FreeSlots> freeSlots;
     booking::Scheduling scheduling;
     std::string schedule;
     std::string patient;
@@ -195,6 +199,74 @@ BOOST_DATA_TEST_CASE(find_offers_what_the_channel_may_take_inside_the_window, Ba
     BOOST_TEST(
         clinic.op("find", Clinic::parameters(R"({"name":"channel","valueCode":"app"})")).status ==
         400);
+}
+
+// The in-memory index answers $find as the store search does, and follows the pool.
+BOOST_DATA_TEST_CASE(find_from_the_free_slot_index_follows_every_write, Backends, backend)
+{
+    Clinic clinic(backend, {}, true);
+    std::vector<std::string> slots;
+    for (int i = 0; i < 4; ++i) {
+        slots.push_back(clinic.slot(Day + i * 15 * Minute));
+    }
+    clinic.slot(Day + 2 * Hour, "referral");
+    clinic.slot(Day + 3 * Hour, "general", "busy-tentative");
+    clinic.slot(8 * Day, "general");
+    const std::string window = R"({"name":"start","valueDateTime":")" +
+                               instant(clinic.clock.nowMicros()) +
+                               R"("},{"name":"end","valueDateTime":")" +
+                               instant(clinic.clock.nowMicros() + 9 * Day) + R"("})";
+    const auto find = [&](const std::string& extra) {
+        return clinic.op("find", Clinic::parameters(
+                                     window + R"(,{"name":"channel","valueCode":"app"})" + extra));
+    };
+    const Reply fromStore = find({});
+    BOOST_REQUIRE_MESSAGE(fromStore.status == 200, fromStore.body);
+    BOOST_TEST(!clinic.freeSlots->ready());
+    clinic.freeSlots->load(clinic.clock.nowMicros());
+    BOOST_REQUIRE(clinic.freeSlots->ready());
+    BOOST_TEST(clinic.freeSlots->size() == 6u); // the held one is not free
+    const Reply fromIndex = find({});
+    BOOST_TEST(fromIndex.body == fromStore.body);
+    BOOST_TEST(fhir::numberText(fromIndex.json["total"]) == "4");
+    BOOST_TEST(fhir::numberText(find(R"(,{"name":"practitioner","valueReference":{"reference":)"
+                                     R"("Practitioner/d1"}})")
+                                    .json["total"]) == "4");
+    BOOST_TEST(fhir::numberText(find(R"(,{"name":"practitioner","valueReference":{"reference":)"
+                                     R"("Practitioner/nobody"}})")
+                                    .json["total"]) == "0");
+    BOOST_TEST(
+        fhir::numberText(find(R"(,{"name":"specialty","valueCode":"394589003"})").json["total"]) ==
+        "0"); // the Slots carry no specialty of their own
+
+    // Booked: gone from the next $find at once (the commit observer), first offer moves on.
+    const Reply booked = clinic.book(slots[0], "app");
+    BOOST_REQUIRE_MESSAGE(booked.status == 200, booked.body);
+    const Reply after = find({});
+    BOOST_TEST(fhir::numberText(after.json["total"]) == "3");
+    BOOST_TEST(after.body.find("Slot/" + slots[0]) == std::string::npos);
+    // A Slot created afterwards is offered; one made busy by a plain PUT is not.
+    clinic.slot(Day + 4 * Hour);
+    Reply second = clinic.fhir.get("Slot/" + slots[1]);
+    std::string busy = second.body;
+    busy.replace(busy.find("\"free\""), 6, "\"busy\"");
+    BOOST_REQUIRE(clinic.fhir.put("Slot/" + slots[1], busy, {{"if-match", "W/\"1\""}}).status ==
+                  200);
+    const Reply later = find({});
+    BOOST_TEST(fhir::numberText(later.json["total"]) == "3");
+    BOOST_TEST(later.body.find("Slot/" + slots[1]) == std::string::npos);
+    // Cancelled by the desk: offered again.
+    const std::string id = firstResource(booked, "id");
+    const Reply cancelled = clinic.op(
+        "book",
+        Clinic::parameters(R"({"name":"appointment-resource","resource":{"resourceType":)"
+                           R"("Appointment","id":")" +
+                           id + R"(","status":"cancelled","slot":[{"reference":"Slot/)" + slots[0] +
+                           R"("}],"participant":[{"status":"accepted","actor":)"
+                           R"({"reference":"Patient/)" +
+                           clinic.patient + R"("}}]}},{"name":"channel","valueCode":"clinic"})"));
+    BOOST_REQUIRE_MESSAGE(cancelled.status == 200, cancelled.body);
+    BOOST_TEST(find({}).body.find("Slot/" + slots[0]) != std::string::npos);
 }
 
 BOOST_DATA_TEST_CASE(hold_then_book_and_the_slot_follows, Backends, backend)
@@ -336,6 +408,55 @@ BOOST_AUTO_TEST_CASE(two_nodes_on_one_postgresql_book_a_slot_once)
         booking::FhirCalls(b.server).get("Appointment?slot=Slot/" + slotId + "&_total=accurate");
     BOOST_REQUIRE_MESSAGE(holders.ok(), "search: " << holders.status);
     BOOST_TEST(fhir::numberText(holders.body["total"]) == "1");
+}
+
+// Another node's booking reaches this node's index on its next tick.
+BOOST_AUTO_TEST_CASE(the_free_slot_index_reads_other_nodes_changes_on_a_shared_postgresql)
+{
+    test::TestDatabase database(test::Backend::Postgresql);
+    store::MessageStorePtr storeA = database.open();
+    store::MessageStorePtr storeB = database.open();
+    fhir::FhirServer a({}, storeA->resources());
+    fhir::FhirServer b({}, storeB->resources());
+    booking::FreeSlots index(a);
+    booking::FhirCalls callsA(a);
+    booking::FhirCalls callsB(b);
+    const std::int64_t now = core::SystemClock::instance().nowMicros();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        const booking::FhirReply slot = callsA.call(
+            "POST", "Slot",
+            R"({"resourceType":"Slot","status":"free","schedule":{"reference":"Schedule/s"},)"
+            R"("start":")" +
+                instant(now + Day + i * 15 * Minute) + R"(","end":")" +
+                instant(now + Day + (i + 1) * 15 * Minute) + R"("})");
+        BOOST_REQUIRE(slot.ok());
+        ids.push_back(slot.body["id"].GetString());
+    }
+    index.load(now);
+    BOOST_TEST(index.size() == 3u);
+    // Node B takes one; A's index cannot know until it reads.
+    booking::FhirReply taken = callsB.get("Slot/" + ids[1]);
+    taken.body["status"].SetString("busy", taken.body.GetAllocator());
+    BOOST_REQUIRE(callsB.call("PUT", "Slot/" + ids[1], fhir::writeJson(taken.body), "1").ok());
+    BOOST_TEST(index.size() == 3u);
+    BOOST_TEST(index.tick(core::SystemClock::instance().nowMicros(), true) > 0u);
+    BOOST_TEST(index.size() == 2u);
+    std::vector<std::string> offered;
+    booking::FreeSlots::Query query;
+    query.from = now;
+    query.to = now + 2 * Day;
+    index.scan(query, [&](const booking::FreeSlots::Offer& offer, const auto&) {
+        offered.push_back(offer.id);
+        return true;
+    });
+    BOOST_TEST(offered == (std::vector<std::string>{ids[0], ids[2]}));
+    // A's own later change of the same Slot (version 3) wins over B's version 2 read again.
+    booking::FhirReply freed = callsA.get("Slot/" + ids[1]);
+    freed.body["status"].SetString("free", freed.body.GetAllocator());
+    BOOST_REQUIRE(callsA.call("PUT", "Slot/" + ids[1], fhir::writeJson(freed.body), "2").ok());
+    index.tick(core::SystemClock::instance().nowMicros(), true);
+    BOOST_TEST(index.size() == 3u);
 }
 
 BOOST_DATA_TEST_CASE(the_hospital_rules_refuse_with_a_reason, Backends, backend)

@@ -439,7 +439,7 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                 step.status = 204;
                 continue;
             }
-            if (!step.ifMatch && live &&
+            if (!step.ifMatch && live && !context.request.ifMatchImplied &&
                 std::find(config_.requireIfMatch.begin(), config_.requireIfMatch.end(),
                           step.type) != config_.requireIfMatch.end()) {
                 return fail(428, "conflict",

@@ -847,7 +847,8 @@ FhirResponse Interactions::conditionalUpdate(Context& context)
                        "the resource's id is not the id of the resource the criteria match",
                        context.path.type + ".id");
     }
-    if (requiresIfMatch(config_, context.path.type)) {
+    if (requiresIfMatch(config_, context.path.type) &&
+        !(context.request.ifMatchImplied && context.request.header("if-match").empty())) {
         const auto ifMatch = rest::parseEntityTags(context.request.header("if-match"));
         if (!ifMatch) {
             return failure(context, 428, "conflict",
