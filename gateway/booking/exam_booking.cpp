@@ -125,28 +125,6 @@ bool isReferral(const Value& request)
     return false;
 }
 
-std::string personName(const Value& person)
-{
-    const Value* names = member(person, "name");
-    if (names == nullptr || !names->IsArray() || names->Empty()) {
-        return {};
-    }
-    const Value& name = (*names)[0];
-    if (const std::string_view whole = str(name, "text"); !whole.empty()) {
-        return std::string(whole);
-    }
-    // Chinese order: family name first, no space.
-    std::string joined(str(name, "family"));
-    if (const Value* given = member(name, "given"); given != nullptr && given->IsArray()) {
-        for (const Value& part : given->GetArray()) {
-            if (part.IsString()) {
-                joined += part.GetString();
-            }
-        }
-    }
-    return joined;
-}
-
 // The name of what an actor reference names: its display, else the resource's own name.
 std::string actorName(const FhirCalls& fhir, const Value& reference, std::string_view type)
 {

@@ -110,4 +110,25 @@ std::string poolOf(const Value& slot)
     return {};
 }
 
+std::string personName(const Value& person)
+{
+    const Value* names = member(person, "name");
+    if (names == nullptr || !names->IsArray() || names->Empty()) {
+        return {};
+    }
+    const Value& name = (*names)[0];
+    if (const std::string_view whole = str(name, "text"); !whole.empty()) {
+        return std::string(whole);
+    }
+    std::string joined(str(name, "family"));
+    if (const Value* given = member(name, "given"); given != nullptr && given->IsArray()) {
+        for (const Value& part : given->GetArray()) {
+            if (part.IsString()) {
+                joined += part.GetString();
+            }
+        }
+    }
+    return joined;
+}
+
 } // namespace hl7gw::booking::json

@@ -37,6 +37,10 @@ std::string utcQuery(std::int64_t micros);
 std::string encode(std::string_view text);
 std::string newUuid();
 
+/// A Patient's or Practitioner's first name as people read it: its text, else family then
+/// given names without spaces (Chinese order, as the HIS write them); empty when none.
+std::string personName(const Value& person);
+
 /// The code of a Slot's PoolSystem tag (its quota pool); empty when it has none.
 std::string poolOf(const Value& slot);
 

@@ -288,28 +288,6 @@ std::string departmentCriterion(const Value& schedule)
     return {};
 }
 
-std::string personName(const Value& person)
-{
-    const Value* names = member(person, "name");
-    if (names == nullptr || !names->IsArray() || names->Empty()) {
-        return {};
-    }
-    const Value& name = (*names)[0];
-    if (const std::string_view whole = str(name, "text"); !whole.empty()) {
-        return std::string(whole);
-    }
-    // Chinese order: family name first, no space (GB/T 2261 names as HIS write them).
-    std::string joined(str(name, "family"));
-    if (const Value* given = member(name, "given"); given != nullptr && given->IsArray()) {
-        for (const Value& part : given->GetArray()) {
-            if (part.IsString()) {
-                joined += part.GetString();
-            }
-        }
-    }
-    return joined;
-}
-
 /// Reads shared by the attempts of one call: Schedules and the doctors' names.
 class Directory {
   public:
