@@ -4,6 +4,8 @@
 #include "gateway/routing/fhir_feed.h"
 #include "gateway/routing/stage_registry.h"
 
+#include <algorithm>
+
 namespace hl7gw::routing {
 
 namespace {
@@ -129,6 +131,14 @@ ChannelPtr readChannel(const std::string& where, const rapidjson::Value& value,
             channel->destinations.push_back(readDestination(item, registry));
             item.finish();
         }
+    }
+    channel->applicationAck = config.string("application_ack", {});
+    if (!channel->applicationAck.empty() &&
+        std::none_of(
+            channel->destinations.begin(), channel->destinations.end(),
+            [&](const DestinationConfig& d) { return d.name == channel->applicationAck; })) {
+        config.fail("application_ack",
+                    "names no destination of this channel ('" + channel->applicationAck + "')");
     }
     // A json fhir source sends FHIR JSON, which filters and transforms (v2 readers) cannot read.
     if (channel->fhirFeed && channel->fhirFeed->payload() == FhirFeed::Payload::Json) {

@@ -61,6 +61,10 @@ struct Channel {
     // deviate in small ways, and refusing them loses more than it protects.
     bool validate = false;
     AckPolicy ackPolicy = AckPolicy::Standard;
+    /// `application_ack`: the destination of this channel that carries its application ACKs
+    /// (enhanced mode, MSH-16) back to the senders instead of the channel's messages; empty
+    /// when the channel sends none (routing/README.md "Enhanced mode").
+    std::string applicationAck;
     const hl7v2::Charset* defaultCharset = &hl7v2::Charset::utf8();
     int utcOffsetMinutes = 480; // for MSH-7 of the ACKs we write (China: +08:00)
     bool httpSource = false;    // POST /hl7/<name> accepted

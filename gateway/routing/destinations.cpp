@@ -55,6 +55,19 @@ class MllpSender : public Sender {
     DeliveryResult send(std::string_view payload) override
     {
         DeliveryResult result;
+        if (isAck(payload)) {
+            // An application ACK (enhanced mode): never acknowledged, so none is awaited.
+            try {
+                client_.send(payload);
+            } catch (const Poco::Exception& e) {
+                result.outcome = DeliveryResult::Outcome::Retry;
+                result.error = e.displayText();
+                return result;
+            }
+            result.outcome = DeliveryResult::Outcome::Delivered;
+            result.response = "sent (an ACK is not acknowledged)";
+            return result;
+        }
         std::string answer;
         try {
             answer = client_.exchange(payload);
@@ -98,6 +111,25 @@ class MllpSender : public Sender {
     }
 
   private:
+    // MSH-9.1 is ACK. Read off the bytes: only the header's delimiters are needed.
+    static bool isAck(std::string_view payload)
+    {
+        if (payload.size() < 8 || payload.substr(0, 3) != "MSH") {
+            return false;
+        }
+        const char separator = payload[3];
+        std::size_t at = 0;
+        for (int field = 1; field < 9; ++field) { // MSH-9 follows the 8th separator
+            at = payload.find(separator, at + 1);
+            if (at == std::string_view::npos) {
+                return false;
+            }
+        }
+        return payload.substr(at + 1, 3) == "ACK" &&
+               (payload.size() == at + 4 || payload[at + 4] == separator ||
+                payload[at + 4] == payload[4] || payload[at + 4] == '\r');
+    }
+
     transport::MllpClient client_;
     hl7v2::Er7Parser parser_;
 };

@@ -86,6 +86,28 @@ hl7v2::AckCode codeFor(bool enhanced, char kind)
                          : hl7v2::AckCode::ApplicationReject;
 }
 
+// Table 0155 in MSH-16: AL always, NE never, ER only for an error or reject, SU only for
+// success. Empty asks for none; other values are read as AL. MSH-15 is not read: over MLLP the
+// sender waits for an answer on the connection before it sends the next message (STANDARDS.md
+// §1.5), so every message is answered, whatever it says there (real senders put NE|AL and
+// still wait).
+bool wanted(std::string_view condition, char kind)
+{
+    if (condition.empty()) {
+        return false;
+    }
+    if (condition == "NE") {
+        return false;
+    }
+    if (condition == "ER") {
+        return kind != 'A';
+    }
+    if (condition == "SU") {
+        return kind == 'A';
+    }
+    return true;
+}
+
 std::string describeIssues(const core::IssueList& issues)
 {
     std::string text;
@@ -174,6 +196,31 @@ const DestinationConfig* atReceiptDestination(const Channel& channel,
         }
     }
     return nullptr;
+}
+
+// The application ACK due for a message (enhanced mode, the channel has an application_ack
+// destination): 'A' when it was routed (or filtered), 'E' when its content was refused
+// (validation, or a destination applied at receipt refused it) or routing failed; 0 when none
+// is due: MSH-16 does not ask for it, or the message was rejected outright (CR) or could not
+// be applied for now (CE, the sender resends).
+char applicationAckKind(const Channel& channel, const hl7v2::Message& message, char kind,
+                        store::MessageState routedState, const ReceiptResult* refusal)
+{
+    if (channel.applicationAck.empty()) {
+        return '\0';
+    }
+    char outcome = '\0';
+    if (refusal != nullptr) {
+        outcome = refusal->outcome == ReceiptResult::Outcome::Refused ? 'E' : '\0';
+    } else if (kind == 'A') {
+        outcome = routedState == store::MessageState::Error ? 'E' : 'A';
+    } else if (kind == 'E') {
+        outcome = 'E';
+    }
+    if (outcome == '\0' || !wanted(message.header().field(16).raw(), outcome)) {
+        return '\0';
+    }
+    return outcome;
 }
 
 } // namespace
@@ -298,11 +345,14 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
 
     const int offset = channel != nullptr ? channel->utcOffsetMinutes : 480;
     const hl7v2::AckBuilder builder;
-    auto buildAck = [&](char k, const core::IssueList& problems, std::string& out,
-                        const ReceiptResult* refusal = nullptr) {
+    auto buildAck = [&](hl7v2::AckCode code, const core::IssueList& problems, std::string& out,
+                        const ReceiptResult* refusal = nullptr, std::string* controlId = nullptr) {
         hl7v2::AckRequest request;
-        request.code = codeFor(enhanced, k);
+        request.code = code;
         request.controlId = nextControlId();
+        if (controlId != nullptr) {
+            *controlId = request.controlId;
+        }
         request.timestamp = core::formatHl7Timestamp(clock_.nowMicros(), offset);
         const core::IssueList errors = errorsOf(problems);
         request.problems = &errors;
@@ -388,8 +438,39 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
         }
         issues.add(core::Severity::Error, refusal->code, {}, refusal->text);
     }
+    // Enhanced mode with an application_ack destination (STANDARDS.md §1.6): the accept ACK
+    // says stored, and the outcome goes to the sender as a message of its own, queued in the
+    // same transaction as the message. Without one, a content error or refusal stays in the
+    // accept ACK (CE): it would be the only answer the sender gets.
+    const char application = enhanced && received != nullptr && !isAck && channel != nullptr
+                                 ? applicationAckKind(*channel, message, kind, in.routedState,
+                                                      refusal ? &*refusal : nullptr)
+                                 : '\0';
+    if (application != '\0') {
+        store::OutboundEntry reply;
+        reply.destination = channel->applicationAck;
+        reply.orderKey = in.sender; // each sender's answers in order
+        reply.type = "ACK";
+        if (!message.triggerEvent().empty()) {
+            reply.type += '^';
+            reply.type += message.triggerEvent();
+        }
+        core::IssueList outcomeIssues;
+        if (application == 'E' && kind == 'A') {
+            outcomeIssues.add(core::Severity::Error, "207", {},
+                              "the gateway could not process the message; it is kept for replay");
+        }
+        buildAck(codeFor(false, application), kind == 'A' ? outcomeIssues : issues, reply.payload,
+                 refusal ? &*refusal : nullptr, &reply.controlId);
+        in.entries.push_back(std::move(reply));
+        kind = 'A'; // stored and answered in the application ACK: CA
+    }
     if (!isAck) {
-        buildAck(kind, issues, in.ack, refusal ? &*refusal : nullptr);
+        if (application != '\0') {
+            buildAck(codeFor(enhanced, kind), {}, in.ack);
+        } else {
+            buildAck(codeFor(enhanced, kind), issues, in.ack, refusal ? &*refusal : nullptr);
+        }
     }
 
     store::ReceiveOutcome outcome;
@@ -409,7 +490,7 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
                     "the gateway could not store the message; send it again later");
         std::string ack;
         if (!isAck) {
-            buildAck(enhanced ? 'E' : 'R', failure, ack);
+            buildAck(codeFor(enhanced, enhanced ? 'E' : 'R'), failure, ack);
         }
         metrics_
             .counter(
@@ -441,6 +522,8 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
             logger().error("channel %s: message %Ld not routed: %s", channelName,
                            static_cast<Poco::Int64>(outcome.id), in.routedError);
         }
+    }
+    if (!outcome.duplicate) {
         std::vector<std::string> destinations;
         for (const store::OutboundEntry& e : in.entries) {
             if (!e.delivered) {
@@ -458,6 +541,14 @@ Receiver::Reply Receiver::receive(std::string_view bytes, const std::string& cha
                       {"code", outcome.duplicate
                                    ? std::string("duplicate")
                                    : std::string(hl7v2::toString(codeFor(enhanced, kind)))}})
+            .add();
+    }
+    if (application != '\0' && !outcome.duplicate) {
+        metrics_
+            .counter("hl7gw_application_acks_total",
+                     "Application ACKs queued (enhanced mode), by channel and MSA-1 code",
+                     {{"channel", channelName},
+                      {"code", std::string(hl7v2::toString(codeFor(false, application)))}})
             .add();
     }
     if (in.state == store::MessageState::Rejected && !outcome.duplicate) {

@@ -148,6 +148,9 @@ store::RoutingResult Router::route(const hl7v2::Message& message, std::string_vi
         }
     }
     for (const DestinationConfig& d : channel.destinations) {
+        if (d.name == channel.applicationAck) {
+            continue; // it carries the receiver's application ACKs, not the messages
+        }
         StageContext destinationContext{*out, decoder, context.payload, {}};
         const StageStatus s = runFilters(d.filters, destinationContext);
         if (s == StageStatus::Filtered) {

@@ -67,6 +67,8 @@ struct InboundMessage {
     bool routed = false;
     MessageState routedState = MessageState::Processed;
     std::string routedError;
+    /// With `routed`, the routing's entries; on a Rejected message, the entries it still
+    /// queues (its application ACK in enhanced mode), stored with it likewise.
     std::vector<OutboundEntry> entries;
 };
 

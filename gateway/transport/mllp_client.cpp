@@ -42,9 +42,12 @@ class MllpClient::Impl {
     }
 
     std::string exchange(std::string_view message);
+    void send(std::string_view message);
     void close();
 
   private:
+    /// Reads and drops what the peer sent unasked; false when it closed the connection.
+    bool discardUnread();
     void connect();
     /// True when the open connection can carry the next message: the server has not closed
     /// it and sent nothing since the last answer.
@@ -79,6 +82,40 @@ std::string MllpClient::Impl::exchange(std::string_view message)
     } catch (const std::exception& error) {
         fail(error.what());
     }
+}
+
+void MllpClient::Impl::send(std::string_view message)
+{
+    try {
+        if (socket_ && !discardUnread()) {
+            close();
+        }
+        if (!socket_) {
+            connect();
+        }
+        detail::setTimeouts(*socket_, milliseconds(config_.ackTimeoutMs));
+        detail::sendAll(*socket_, MllpFramer::frame(message));
+    } catch (const TransportError&) {
+        close();
+        throw;
+    } catch (const Poco::Exception& error) {
+        fail(error.displayText());
+    } catch (const std::exception& error) {
+        fail(error.what());
+    }
+}
+
+bool MllpClient::Impl::discardUnread()
+{
+    char scrap[4096];
+    while (socket_->available() > 0 ||
+           socket_->poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ)) {
+        if (socket_->receiveBytes(scrap, sizeof scrap) <= 0) {
+            return false; // end of stream: the server closed it (idle timeout)
+        }
+    }
+    framer_.reset();
+    return true;
 }
 
 void MllpClient::Impl::connect()
@@ -197,6 +234,11 @@ MllpClient::~MllpClient()
 std::string MllpClient::exchange(std::string_view message)
 {
     return impl_->exchange(message);
+}
+
+void MllpClient::send(std::string_view message)
+{
+    impl_->send(message);
 }
 
 void MllpClient::close()

@@ -39,6 +39,10 @@ class MllpClient {
     /// Throws TransportError when it cannot connect, send, or gets no complete answer within
     /// ackTimeoutMs; the connection is then closed, so the next call reconnects.
     std::string exchange(std::string_view message);
+    /// Frames and sends `message` without waiting for an answer: for ACKs, which are never
+    /// acknowledged (STANDARDS.md §1.6). Whatever the peer sent since is read and dropped
+    /// first (some answer ACKs all the same). Throws TransportError like exchange().
+    void send(std::string_view message);
     void close();
 
   private:

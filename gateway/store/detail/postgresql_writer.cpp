@@ -265,6 +265,11 @@ class PostgresqlWriter final : public Writer {
         if (statements_->updateRouted.execute() != 1) {
             return; // unknown, or no longer Received (routed elsewhere, or replayed meanwhile)
         }
+        queue(row, now);
+    }
+
+    void queue(const RoutingRow& row, Micros now) override
+    {
         for (const EntryRow& entry : row.entries) {
             statements_->insertEntry.bind(1, now)
                 .bindBlob(2, entry.controlId)

@@ -461,6 +461,8 @@ ReceiveOutcome SqlMessageStore::receive(const InboundMessage& message)
     // (outbox), so a stored message never waits for a second commit to be routed.
     RoutingRow routing;
     const bool routed = message.routed && message.state == MessageState::Received;
+    // A rejected message may still queue an entry: its application ACK (enhanced mode).
+    const bool replies = message.state == MessageState::Rejected && !message.entries.empty();
     if (routed) {
         poco_assert_msg(message.routedState == MessageState::Processed ||
                             message.routedState == MessageState::Filtered ||
@@ -468,6 +470,8 @@ ReceiveOutcome SqlMessageStore::receive(const InboundMessage& message)
                         "a routing result is Processed, Filtered or Error");
         routing.state = stateCode(message.routedState);
         routing.error = toText(message.routedError);
+    }
+    if (routed || replies) {
         for (const OutboundEntry& entry : message.entries) {
             routing.entries.push_back({toText(entry.destination), toText(entry.type),
                                        entry.orderKey, entry.controlId, entry.payload,
@@ -480,6 +484,9 @@ ReceiveOutcome SqlMessageStore::receive(const InboundMessage& message)
         if (routed && !outcome.duplicate) {
             routing.messageId = outcome.id;
             writer.route(routing, message.receivedAt);
+        } else if (replies && !outcome.duplicate) {
+            routing.messageId = outcome.id;
+            writer.queue(routing, message.receivedAt);
         }
     });
     if (!outcome.duplicate) {

@@ -184,6 +184,11 @@ class SqliteWriter final : public Writer {
         if (updateRouted_.execute() != 1) {
             return; // unknown, or no longer Received (routed elsewhere, or replayed meanwhile)
         }
+        queue(row, now);
+    }
+
+    void queue(const RoutingRow& row, Micros now) override
+    {
         for (const EntryRow& entry : row.entries) {
             insertEntry_.bind(1, now)
                 .bindBlob(2, entry.controlId)

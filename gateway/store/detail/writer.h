@@ -72,6 +72,9 @@ class Writer {
     virtual ReceiveOutcome receive(const InboundRow& row) = 0;
     /// Sets the routing state and queues the entries, when the message is still Received.
     virtual void route(const RoutingRow& row, Micros now) = 0;
+    /// Queues the entries whatever the message's state (a Rejected message's application
+    /// ACK); row.state and row.error are not used.
+    virtual void queue(const RoutingRow& row, Micros now) = 0;
     virtual std::vector<ClaimedEntry> claim(const std::string& destination,
                                             const std::string& owner, std::size_t limit, Micros now,
                                             Micros leaseUntil) = 0;
