@@ -156,11 +156,13 @@ void Dispatcher::workLoop()
             work_.pop_front();
         }
         attempts_.add();
-        const DeliveryResult result = sender->send(entry.payload);
+        const DeliveryResult result = sender->sendEntry(entry.id, entry.payload);
         const std::int64_t now = clock_.nowMicros();
         try {
             if (result.outcome == DeliveryResult::Outcome::Delivered) {
-                store_.markDelivered(entry.id, result.response, now);
+                if (!result.recorded) {
+                    store_.markDelivered(entry.id, result.response, now);
+                }
                 delivered_.add();
             } else {
                 const int failures = entry.attempts + 1;

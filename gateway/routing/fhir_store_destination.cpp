@@ -82,7 +82,8 @@ struct Write {
     std::string where; // 2xx: the entries' locations
 };
 
-Write post(const FhirStoreLink& link, const std::string& origin, std::string_view payload)
+Write post(const FhirStoreLink& link, const std::string& origin, std::string_view payload,
+           store::Settlement* settles = nullptr)
 {
     Write write;
     fhir::FhirServer* server = link.server();
@@ -96,6 +97,7 @@ Write post(const FhirStoreLink& link, const std::string& origin, std::string_vie
     // The partner's Bundle is its current state (conditional PUTs keyed by identifier): an
     // Appointment or Slot it changes is checked against the version read, not refused 428.
     request.ifMatchImplied = true;
+    request.settles = settles;
     request.headers = {{"content-type", "application/fhir+json"},
                        {"accept", "application/fhir+json"}};
     request.body = std::string(payload);
@@ -104,7 +106,9 @@ Write post(const FhirStoreLink& link, const std::string& origin, std::string_vie
     const fhir::FhirResponse response = server->handle(request);
     write.status = response.status;
     if (response.status >= 200 && response.status < 300) {
-        write.where = locations(response.body);
+        if (settles == nullptr || !settles->applied) { // else the record has them already
+            write.where = locations(response.body);
+        }
     } else {
         write.text = outcomeText(response.body);
     }
@@ -140,10 +144,24 @@ class FhirStoreSender final : public Sender {
     {
     }
 
-    DeliveryResult send(std::string_view payload) override
+    DeliveryResult send(std::string_view payload) override { return deliver(payload, nullptr); }
+
+    // The entry is marked Delivered in the Bundle's own transaction: a crash between the two
+    // commits would otherwise apply it again (new Provenance, MessageHeader) after the lease.
+    DeliveryResult sendEntry(std::int64_t entry, std::string_view payload) override
+    {
+        store::Settlement settles;
+        settles.entry = entry;
+        DeliveryResult result = deliver(payload, &settles);
+        result.recorded = settles.applied;
+        return result;
+    }
+
+  private:
+    DeliveryResult deliver(std::string_view payload, store::Settlement* settles)
     {
         DeliveryResult result;
-        const Write write = post(*link_, name_, payload);
+        const Write write = post(*link_, name_, payload, settles);
         if (!write.running) {
             result.outcome = DeliveryResult::Outcome::Retry;
             result.error = NotRunning;
@@ -166,7 +184,6 @@ class FhirStoreSender final : public Sender {
         return result;
     }
 
-  private:
     std::shared_ptr<const FhirStoreLink> link_;
     const std::string name_;
 };

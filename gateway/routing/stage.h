@@ -58,6 +58,9 @@ struct DeliveryResult {
     Outcome outcome = Outcome::Delivered;
     std::string response; // the peer's answer (ACK bytes, HTTP status line)
     std::string error;    // what went wrong, without patient data
+    /// Delivered, and the entry already marked so in the store, in the same transaction as
+    /// the delivery's own writes (fhir_store): the dispatcher records nothing more.
+    bool recorded = false;
 };
 
 /// One connection's worth of a destination: a dispatcher worker owns one Sender and calls it
@@ -66,6 +69,13 @@ class Sender {
   public:
     virtual ~Sender() = default;
     virtual DeliveryResult send(std::string_view payload) = 0;
+    /// The queue entry `entry` (a MessageId): a sender whose peer is this gateway's own
+    /// store may record the delivery with its writes (DeliveryResult::recorded).
+    virtual DeliveryResult sendEntry(std::int64_t entry, std::string_view payload)
+    {
+        (void)entry;
+        return send(payload);
+    }
 };
 using SenderPtr = std::unique_ptr<Sender>;
 

@@ -63,6 +63,15 @@ struct OutboxMessage {
     std::string error;
 };
 
+/// A queue entry marked Delivered in the same transaction as the resource changes its
+/// delivery made (a channel's `fhir_store` destination): the write and its record commit
+/// together, so a crash between them cannot apply the entry twice.
+struct Settlement {
+    std::int64_t entry = 0; // the queue entry (MessageId)
+    std::string response;   // kept with the entry, as MessageStore::markDelivered keeps it
+    bool applied = false;   // set by whoever committed it with the changes
+};
+
 struct ChangeOutcome {
     enum class Status {
         Applied,
@@ -104,9 +113,12 @@ class ResourceStore {
                                    const std::vector<std::string>& tables) = 0;
 
     /// Applies every change and queues every message in one transaction, or nothing: the
-    /// outcome names the first change that could not apply. Durable when it returns.
+    /// outcome names the first change that could not apply. Durable when it returns. With
+    /// `settles`, its entry is marked Delivered in the same transaction (at the changes'
+    /// time) when they apply, and settles->applied set.
     virtual ChangeOutcome apply(const std::vector<ResourceChange>& changes,
-                                const std::vector<OutboxMessage>& outbox = {}) = 0;
+                                const std::vector<OutboxMessage>& outbox = {},
+                                Settlement* settles = nullptr) = 0;
 
     /// The current version (deleted included); nullopt when the resource never existed.
     virtual std::optional<StoredResource> current(const std::string& type,

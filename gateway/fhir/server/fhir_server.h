@@ -76,6 +76,10 @@ struct FhirRequest {
     /// type without If-Match is checked against the version the server reads (a concurrent
     /// change is still a 409/412), instead of 428. Requests from HTTP never set it.
     bool ifMatchImplied = false;
+    /// Set only by in-process writers: a transaction Bundle's changes commit together with
+    /// this queue entry's Delivered mark (settles->applied tells whether they did; a Bundle
+    /// that changes nothing, or a batch, leaves it to the caller). The caller owns it.
+    store::Settlement* settles = nullptr;
 
     std::string_view header(std::string_view lowerName) const;
 };

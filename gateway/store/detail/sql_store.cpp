@@ -777,7 +777,7 @@ void SqlMessageStore::ensureIndexSchema(const std::vector<std::string>& statemen
 }
 
 ChangeOutcome SqlMessageStore::apply(const std::vector<ResourceChange>& changes,
-                                     const std::vector<OutboxMessage>& outbox)
+                                     const std::vector<OutboxMessage>& outbox, Settlement* settles)
 {
     std::vector<std::string> tables;
     {
@@ -803,7 +803,13 @@ ChangeOutcome SqlMessageStore::apply(const std::vector<ResourceChange>& changes,
     write([&](Writer& writer) {
         outcome = applyResourceChanges(writer.sql(), url_.backend, changes, outbox, tables, now,
                                        isolated_);
+        if (settles != nullptr && outcome.status == ChangeOutcome::Status::Applied) {
+            writer.markDelivered(settles->entry, settles->response, now);
+        }
     });
+    if (settles != nullptr) {
+        settles->applied = outcome.status == ChangeOutcome::Status::Applied;
+    }
     return outcome;
 }
 

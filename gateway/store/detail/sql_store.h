@@ -56,7 +56,7 @@ class SqlMessageStore final : public MessageStore,
     void ensureIndexSchema(const std::vector<std::string>& statements,
                            const std::vector<std::string>& tables) override;
     ChangeOutcome apply(const std::vector<ResourceChange>& changes,
-                        const std::vector<OutboxMessage>& outbox) override;
+                        const std::vector<OutboxMessage>& outbox, Settlement* settles) override;
     std::optional<StoredResource> current(const std::string& type, const std::string& id) override;
     std::optional<StoredResource> version(const std::string& type, const std::string& id,
                                           std::int64_t version) override;
@@ -99,10 +99,10 @@ class SqlMessageStore final : public MessageStore,
     std::size_t openReaders_ = 0;
     std::unique_ptr<ResourceCache> cache_; // SQLite only: no other process writes resources
     std::mutex indexTablesMutex_;
-    bool isolated_ = false;                     // the committer thread's: IsolationNeeded reruns
-    std::vector<std::string> indexTables_;      // the FHIR layer's, for resource writes
+    bool isolated_ = false;                // the committer thread's: IsolationNeeded reruns
+    std::vector<std::string> indexTables_; // the FHIR layer's, for resource writes
     std::unique_ptr<WalCheckpointer> checkpointer_; // SQLite only
-    std::unique_ptr<GroupCommitter> committer_; // last: its thread stops before the rest goes
+    std::unique_ptr<GroupCommitter> committer_;     // last: its thread stops before the rest goes
 };
 
 } // namespace hl7gw::store::detail

@@ -233,7 +233,8 @@ BOOST_DATA_TEST_CASE(an_adt_over_mllp_becomes_a_patient_in_the_fhir_store, test:
     BOOST_TEST(body2.find("\"total\":1") != std::string::npos, body2);
     BOOST_TEST(body2.find("\"birthDate\":\"1980-01-02\"") != std::string::npos, body2);
 
-    // The queue entry keeps the Bundle it delivered and where the server put the Patient.
+    // The queue entry keeps the Bundle it delivered and the versions it wrote, recorded in the
+    // Bundle's own transaction (the second message made the Patient's second version).
     store::MessageQuery q;
     q.direction = store::Direction::Out;
     const std::vector<store::MessageRecord> out = gw.store->list(q);
@@ -241,7 +242,10 @@ BOOST_DATA_TEST_CASE(an_adt_over_mllp_becomes_a_patient_in_the_fhir_store, test:
     const std::optional<store::MessageRecord> entry = gw.store->find(out[0].id);
     BOOST_REQUIRE(entry.has_value());
     BOOST_TEST(entry->raw.find("\"resourceType\":\"Bundle\"") != std::string::npos);
-    BOOST_TEST(entry->ack.find("/fhir/Patient/") != std::string::npos, entry->ack);
+    BOOST_TEST(entry->ack.rfind("200: ", 0) == 0U, entry->ack);
+    BOOST_TEST(entry->ack.find("Patient/") != std::string::npos, entry->ack);
+    BOOST_TEST(entry->ack.find("/_history/2") != std::string::npos, entry->ack);
+    BOOST_TEST((entry->state == store::MessageState::Delivered));
 }
 
 BOOST_DATA_TEST_CASE(a_message_the_map_rejects_is_kept_with_the_error_and_replayed_after_the_fix,

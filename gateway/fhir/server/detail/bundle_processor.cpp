@@ -475,7 +475,7 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
 
     // 4. All or nothing.
     if (!changes.empty()) {
-        const auto outcome = commit(changes);
+        const auto outcome = commit(changes, context.request.settles);
         if (outcome.status != store::ChangeOutcome::Status::Applied) {
             const auto& change = changes.at(outcome.failedChange)->change;
             return failure(context, 409, "conflict",

@@ -76,7 +76,8 @@ Interactions::Interactions(FhirServerConfig config, store::ResourceStore& store,
 {
 }
 
-store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*>& writes)
+store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*>& writes,
+                                          store::Settlement* settles)
 {
     std::vector<store::ResourceChange> changes;
     std::vector<store::OutboxMessage> outbox;
@@ -98,7 +99,15 @@ store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*
                     outbox);
         }
     }
-    store::ChangeOutcome outcome = store_.apply(changes, outbox);
+    if (settles != nullptr) {
+        // What the entry's record says it wrote: every version the transaction makes.
+        settles->response = "200: ";
+        for (std::size_t i = 0; i < changes.size(); ++i) {
+            settles->response += (i == 0 ? "" : ", ") + changes[i].type + '/' + changes[i].id +
+                                 "/_history/" + std::to_string(changes[i].expectedVersion + 1);
+        }
+    }
+    store::ChangeOutcome outcome = store_.apply(changes, outbox, settles);
     if (outcome.status == store::ChangeOutcome::Status::Applied) {
         for (const CommitObserver& observer : observers_) {
             observer(changes, view);

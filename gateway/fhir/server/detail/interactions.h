@@ -90,7 +90,9 @@ class Interactions {
     FhirResponse failure(Context& context, const core::IssueList& issues, int status = 0);
     std::string newId();
     /// Commits the writes (and what the outbox hook queues for them) in one transaction.
-    store::ChangeOutcome commit(const std::vector<const PreparedWrite*>& writes);
+    /// `settles`: a queue entry marked Delivered with the writes (FhirRequest::settles).
+    store::ChangeOutcome commit(const std::vector<const PreparedWrite*>& writes,
+                                store::Settlement* settles = nullptr);
 
     const FhirServerConfig config_;
     store::ResourceStore& store_;
