@@ -2,6 +2,7 @@
 
 #include "gateway/fhir/model/definitions.h"
 #include "gateway/fhir/model/json_io.h"
+#include "gateway/fhir/model/partial_update.h"
 #include "gateway/hl7v2/structure_table.h"
 #include "gateway/mapping/detail/map_program.h"
 #include "gateway/mapping/detail/message_scopes.h"
@@ -15,6 +16,7 @@
 
 #include <cctype>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace hl7gw::mapping {
@@ -162,7 +164,16 @@ class V2Run {
                   "resource maps nest deeper than 16 (a map refers to itself?)");
         Value resource(rapidjson::kObjectType);
         resource.AddMember("resourceType", str(map.resourceType), alloc_);
+        // The elements this resource's own statements found sent as `""` (a nested resource
+        // keeps its own list).
+        Value* outerRoot = root_;
+        std::vector<std::string> outerCleared = std::move(cleared_);
+        root_ = &resource;
+        cleared_.clear();
         runBody(map.body, resource, scope, current);
+        std::vector<std::string> cleared = std::move(cleared_);
+        root_ = outerRoot;
+        cleared_ = std::move(outerCleared);
         --depth_;
         if (resource.MemberCount() <= 1)
             return {};
@@ -197,10 +208,44 @@ class V2Run {
                           alloc_);
         if (!keyQuery.empty() && map.createOnly)
             request.AddMember("ifNoneExist", str(keyQuery), alloc_);
+        if (update)
+            request.AddMember("extension", partialUpdate(entry["resource"], cleared), alloc_);
         entry.AddMember("request", request, alloc_);
         bundle_["entry"].PushBack(entry, alloc_);
         all_.push_back(url);
         return url;
+    }
+
+    /// The request extensions of a keyed PUT (fhir/model/partial_update.h): the server keeps
+    /// what the message left empty, and removes what it sent as `""` and nothing set.
+    Value partialUpdate(const Value& resource, const std::vector<std::string>& cleared)
+    {
+        Value list(rapidjson::kArrayType);
+        Value merge(rapidjson::kObjectType);
+        merge.AddMember("url", rapidjson::StringRef(fhir::MergeExtension), alloc_);
+        merge.AddMember("valueBoolean", true, alloc_);
+        list.PushBack(merge, alloc_);
+        std::set<std::string> seen;
+        for (const std::string& name : cleared) {
+            if (resource.HasMember(name.c_str()) || !seen.insert(name).second)
+                continue;
+            Value remove(rapidjson::kObjectType);
+            remove.AddMember("url", rapidjson::StringRef(fhir::RemoveExtension), alloc_);
+            remove.AddMember("valueString", str(name), alloc_);
+            list.PushBack(remove, alloc_);
+        }
+        return list;
+    }
+
+    /// True when the statement reads a v2 field the message sent as `""` (delete the value).
+    bool clearedBy(const Source& source, const Scope& scope)
+    {
+        if (source.kind != Source::Kind::V2Path || source.field == 0)
+            return false;
+        for (std::uint32_t index : segmentsFor(source, scope))
+            if (fieldOf(index, source.field).isNull())
+                return true;
+        return false;
     }
 
     /// `identifier=system|value` of the first identifier with a value, escaped for a search URL.
@@ -319,6 +364,8 @@ class V2Run {
             if (single)
                 break;
         }
+        if (made.empty() && &object == root_ && clearedBy(s.source, scope))
+            cleared_.push_back(s.target.front().name);
         place(s, object, made);
     }
 
@@ -1019,6 +1066,8 @@ class V2Run {
     std::vector<Binding> bindings_;
     std::vector<std::string> all_;
     std::map<std::string, std::string> keyed_;
+    Value* root_ = nullptr;            // the resource whose own statements run now
+    std::vector<std::string> cleared_; // its elements sent as `""` (partialUpdate)
     std::string idSeed_;
     int ordinal_ = 0;
     int depth_ = 0;

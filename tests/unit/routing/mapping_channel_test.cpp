@@ -43,12 +43,16 @@ const char* const DataTypes = "type CX -> Identifier\n"
                               "\n"
                               "type XPN -> HumanName\n"
                               "  family = .1\n"
-                              "  given = .2\n";
+                              "  given = .2\n"
+                              "\n"
+                              "type XTN -> ContactPoint\n"
+                              "  value = .1\n";
 const char* const PatientMap = "resource patient -> Patient\n"
                                "  key identifier\n"
                                "  identifier = PID-3\n"
                                "  name = PID-5\n"
-                               "  birthDate = PID-7\n";
+                               "  birthDate = PID-7\n"
+                               "  telecom = PID-13\n";
 // The fix: a partner that sends impossible birth dates gets them left out.
 const char* const FixedPatientMap = "resource patient -> Patient\n"
                                     "  key identifier\n"
@@ -246,6 +250,49 @@ BOOST_DATA_TEST_CASE(an_adt_over_mllp_becomes_a_patient_in_the_fhir_store, test:
     BOOST_TEST(entry->ack.find("Patient/") != std::string::npos, entry->ack);
     BOOST_TEST(entry->ack.find("/_history/2") != std::string::npos, entry->ack);
     BOOST_TEST((entry->state == store::MessageState::Delivered));
+}
+
+// STANDARDS.md §4.1 rule 3: an element the update leaves empty stays as it is; one it sends
+// as `""` is removed.
+BOOST_DATA_TEST_CASE(an_update_keeps_what_the_message_leaves_empty_and_removes_what_it_clears,
+                     test::Backends, backend)
+{
+    Gateway gw(backend);
+    auto adt = [](const std::string& controlId, const std::string& trigger,
+                  const std::string& phone, const std::string& birthDate) {
+        return "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000+0800||ADT^" + trigger + "^ADT_A01|" +
+               controlId + "|P|2.5.1\rEVN|" + trigger +
+               "|20261201083000+0800\rPID|1||P300^^^HOSP^MR||" + "Wang^Wu||" + birthDate +
+               "|F|||||" + phone + "\rPV1|1|O\r";
+    };
+    auto patient = [&] {
+        const auto [status, body] = gw.get(PatientSearch + "P300");
+        BOOST_TEST(status == 200);
+        BOOST_TEST(body.find("\"total\":1") != std::string::npos, body);
+        return body;
+    };
+    auto delivered = [&](std::int64_t n) {
+        return test::waitFor(
+            [&] { return gw.count(store::MessageState::Delivered, store::Direction::Out) == n; });
+    };
+    BOOST_TEST(msa1(gw.send(adt("U1", "A01", "13800138000", "19900101"))) == "AA");
+    BOOST_TEST(delivered(1));
+    BOOST_TEST(patient().find("13800138000") != std::string::npos);
+
+    // An A08 without PID-13 changes the birth date and keeps the phone.
+    BOOST_TEST(msa1(gw.send(adt("U2", "A08", "", "19900102"))) == "AA");
+    BOOST_TEST(delivered(2));
+    const std::string kept = patient();
+    BOOST_TEST(kept.find("\"birthDate\":\"1990-01-02\"") != std::string::npos, kept);
+    BOOST_TEST(kept.find("13800138000") != std::string::npos, kept);
+
+    // One with PID-13 `""` removes it; PID-7 left empty keeps the birth date.
+    BOOST_TEST(msa1(gw.send(adt("U3", "A08", "\"\"", ""))) == "AA");
+    BOOST_TEST(delivered(3));
+    const std::string cleared = patient();
+    BOOST_TEST(cleared.find("13800138000") == std::string::npos, cleared);
+    BOOST_TEST(cleared.find("\"telecom\"") == std::string::npos, cleared);
+    BOOST_TEST(cleared.find("\"birthDate\":\"1990-01-02\"") != std::string::npos, cleared);
 }
 
 BOOST_DATA_TEST_CASE(a_message_the_map_rejects_is_kept_with_the_error_and_replayed_after_the_fix,

@@ -1,6 +1,7 @@
 // Batch and transaction Bundles (STANDARDS.md §3.4 "Transactions"): members of Interactions.
 
 #include "gateway/fhir/model/json_io.h"
+#include "gateway/fhir/model/partial_update.h"
 #include "gateway/fhir/rest/outcome.h"
 #include "gateway/fhir/server/detail/interactions.h"
 #include "gateway/fhir/server/detail/resource_format.h"
@@ -93,6 +94,64 @@ template <typename Fn> void forEachReference(rapidjson::Value& value, Fn&& fn)
         for (auto& element : value.GetArray()) {
             forEachReference(element, fn);
         }
+    }
+}
+
+// The entry's request extensions of a partial update (mappings/README.md "Updates keep what
+// the message leaves empty"): `urn:hl7gw:merge` true, and one `urn:hl7gw:remove` per element
+// the sender cleared (HL7 v2 `""`).
+struct MergeRequest {
+    bool merge = false;
+    std::set<std::string, std::less<>> removed;
+};
+
+MergeRequest mergeRequestOf(const rapidjson::Value& request)
+{
+    MergeRequest out;
+    const auto list = request.FindMember("extension");
+    if (list == request.MemberEnd() || !list->value.IsArray()) {
+        return out;
+    }
+    for (const rapidjson::Value& extension : list->value.GetArray()) {
+        const std::string_view url = stringMember(extension, "url");
+        if (url == MergeExtension) {
+            const auto value = extension.FindMember("valueBoolean");
+            out.merge =
+                value != extension.MemberEnd() && value->value.IsBool() && value->value.GetBool();
+        } else if (url == RemoveExtension) {
+            out.removed.emplace(stringMember(extension, "valueString"));
+        }
+    }
+    return out;
+}
+
+// Carries over from the stored version every top-level element the new one leaves out and
+// does not name as removed. A primitive and its `_x` sibling (id, extensions) travel together.
+// The narrative is not carried: it would describe the old content.
+void keepUntouched(rapidjson::Value& incoming, const store::StoredResource& stored,
+                   const MergeRequest& merge, Allocator& allocator)
+{
+    rapidjson::Document current;
+    core::Issue issue;
+    if (stored.body.empty() || !parseJson(stored.body, current, issue) || !current.IsObject()) {
+        return;
+    }
+    auto base = [](std::string_view name) {
+        return name.size() > 1 && name.front() == '_' ? name.substr(1) : name;
+    };
+    for (auto& member : current.GetObject()) {
+        const std::string_view name(member.name.GetString(), member.name.GetStringLength());
+        const std::string_view element = base(name);
+        if (element == "resourceType" || element == "id" || element == "text" ||
+            merge.removed.count(element) != 0) {
+            continue;
+        }
+        const std::string plain(element);
+        if (incoming.HasMember(plain.c_str()) || incoming.HasMember(("_" + plain).c_str())) {
+            continue;
+        }
+        incoming.AddMember(rapidjson::Value(member.name, allocator),
+                           rapidjson::Value(member.value, allocator), allocator);
     }
 }
 
@@ -447,8 +506,15 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                             step.index, ".request");
             }
             rapidjson::Document resource(&allocator);
-            resource.CopyFrom(list->value[static_cast<rapidjson::SizeType>(step.index)]["resource"],
-                              allocator);
+            const rapidjson::Value& entry =
+                list->value[static_cast<rapidjson::SizeType>(step.index)];
+            resource.CopyFrom(entry["resource"], allocator);
+            if (live) {
+                const MergeRequest merge = mergeRequestOf(entry["request"]);
+                if (merge.merge) {
+                    keepUntouched(resource, *stored, merge, allocator);
+                }
+            }
             const std::string_view bodyId = stringMember(resource, "id");
             if (step.path.endpoint == rest::Endpoint::Instance && bodyId != step.id) {
                 return fail(400, "invalid", "the resource's id is not the id in request.url",
