@@ -48,6 +48,9 @@ class MllpClient::Impl {
   private:
     /// Reads and drops what the peer sent unasked; false when it closed the connection.
     bool discardUnread();
+    /// Runs `work`; whatever fails closes the connection (the next call reconnects) and is
+    /// thrown as a TransportError.
+    template <typename Work> auto guarded(Work&& work) -> decltype(work());
     void connect();
     /// True when the open connection can carry the next message: the server has not closed
     /// it and sent nothing since the last answer.
@@ -63,7 +66,7 @@ class MllpClient::Impl {
 
 std::string MllpClient::Impl::exchange(std::string_view message)
 {
-    try {
+    return guarded([&] {
         if (socket_ && !reusable()) {
             close();
         }
@@ -74,19 +77,12 @@ std::string MllpClient::Impl::exchange(std::string_view message)
         detail::setTimeouts(*socket_, milliseconds(config_.ackTimeoutMs));
         detail::sendAll(*socket_, MllpFramer::frame(message));
         return readAnswer(deadline);
-    } catch (const TransportError&) {
-        close();
-        throw;
-    } catch (const Poco::Exception& error) {
-        fail(error.displayText());
-    } catch (const std::exception& error) {
-        fail(error.what());
-    }
+    });
 }
 
 void MllpClient::Impl::send(std::string_view message)
 {
-    try {
+    guarded([&] {
         if (socket_ && !discardUnread()) {
             close();
         }
@@ -95,6 +91,13 @@ void MllpClient::Impl::send(std::string_view message)
         }
         detail::setTimeouts(*socket_, milliseconds(config_.ackTimeoutMs));
         detail::sendAll(*socket_, MllpFramer::frame(message));
+    });
+}
+
+template <typename Work> auto MllpClient::Impl::guarded(Work&& work) -> decltype(work())
+{
+    try {
+        return work();
     } catch (const TransportError&) {
         close();
         throw;
