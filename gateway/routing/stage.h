@@ -84,8 +84,10 @@ using SenderPtr = std::unique_ptr<Sender>;
 struct ReceiptResult {
     enum class Outcome {
         Applied,    // done: the entry is stored Delivered with `response`; answered AA/CA
-        Refused,    // the content was refused (a business rule, a 4xx): AE (CE in enhanced
-                    // mode), the message stored Rejected with `error`; resending cannot help
+        Refused,    // the content was refused (a business rule, a 4xx): AE (in enhanced
+                    // mode CA and an application AE, or CE without an application_ack
+                    // destination), the message stored Rejected with `error`; resending
+                    // cannot help
         Unavailable // could not be applied now (5xx, not running, a race lost every attempt):
                     // AR (CE), stored Rejected; the sender resends and it is taken as new
     };
