@@ -451,7 +451,7 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
 
     // 3. Versions, validation and the changes: deletes, then creates, then updates.
     std::vector<PreparedWrite> writes(plan.size());
-    std::vector<const PreparedWrite*> changes;
+    std::vector<PreparedWrite*> changes;
     core::IssueList invalid;
     for (const char* phase : {"DELETE", "POST", "PUT"}) {
         for (std::size_t p = 0; p < plan.size(); ++p) {

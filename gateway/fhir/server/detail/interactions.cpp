@@ -76,7 +76,7 @@ Interactions::Interactions(FhirServerConfig config, store::ResourceStore& store,
 {
 }
 
-store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*>& writes,
+store::ChangeOutcome Interactions::commit(const std::vector<PreparedWrite*>& writes,
                                           store::Settlement* settles)
 {
     std::vector<store::ResourceChange> changes;
@@ -92,12 +92,22 @@ store::ChangeOutcome Interactions::commit(const std::vector<const PreparedWrite*
             }
         }
     }
-    for (const PreparedWrite* write : writes) {
-        changes.push_back(write->change);
+    for (PreparedWrite* write : writes) {
         if (outbox_) {
             outbox_(write->change, write->resource.IsObject() ? write->resource : none, view,
                     outbox);
         }
+        // The body and index rows are moved, not copied: the response reads only the rest.
+        store::ResourceChange& mine = write->change;
+        store::ResourceChange& change = changes.emplace_back();
+        change.action = mine.action;
+        change.type = mine.type;
+        change.id = mine.id;
+        change.expectedVersion = mine.expectedVersion;
+        change.at = mine.at;
+        change.method = mine.method;
+        change.body = std::move(mine.body);
+        change.indexes = std::move(mine.indexes);
     }
     if (settles != nullptr) {
         // What the entry's record says it wrote: every version the transaction makes.

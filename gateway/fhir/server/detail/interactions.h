@@ -91,7 +91,8 @@ class Interactions {
     std::string newId();
     /// Commits the writes (and what the outbox hook queues for them) in one transaction.
     /// `settles`: a queue entry marked Delivered with the writes (FhirRequest::settles).
-    store::ChangeOutcome commit(const std::vector<const PreparedWrite*>& writes,
+    /// Takes the writes' bodies and index rows (the response needs neither).
+    store::ChangeOutcome commit(const std::vector<PreparedWrite*>& writes,
                                 store::Settlement* settles = nullptr);
 
     const FhirServerConfig config_;
