@@ -176,7 +176,9 @@ GatewayConfig loadGatewayConfig(const std::string& file, const std::vector<std::
         fhir->finish();
     }
     if (std::optional<core::ConfigReader> booking = root.object("booking")) {
-        config.booking = booking::readBookingConfig(*booking);
+        // his_requests map directories are relative to this file, as stage paths are.
+        config.booking =
+            booking::readBookingConfig(*booking, fs::path(file).parent_path().string());
         booking->finish();
     }
     if (std::optional<core::ConfigReader> logging = root.object("logging")) {

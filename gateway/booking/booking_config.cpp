@@ -73,7 +73,7 @@ const ExamType* BookingConfig::examFor(const std::string& code) const
     return it == exams.end() ? nullptr : &it->second;
 }
 
-BookingConfig readBookingConfig(core::ConfigReader& booking)
+BookingConfig readBookingConfig(core::ConfigReader& booking, const std::string& baseDirectory)
 {
     BookingConfig config;
     config.holdSeconds =
@@ -81,6 +81,19 @@ BookingConfig readBookingConfig(core::ConfigReader& booking)
     config.rules = readRules(booking, config.rules);
     config.templates = readSlotTemplates(booking);
     config.release = readReleaseRules(booking); // the defaults when absent
+    config.hisRequests = readHisRequests(booking, baseDirectory);
+    for (std::size_t i = 0; i < config.hisRequests.size(); ++i) {
+        const auto& client = config.hisRequests[i].client;
+        // The Slot is held while the HIS decides: a hold that ran out meanwhile could be
+        // taken over by another channel's booking.
+        if (static_cast<std::int64_t>(client.connectTimeoutMs) + client.ackTimeoutMs >=
+            static_cast<std::int64_t>(config.holdSeconds) * 1000) {
+            booking.fail("his_requests." + std::to_string(i) + ".answer_timeout_ms",
+                         "connect_timeout_ms + answer_timeout_ms must be shorter than "
+                         "hold_seconds (" +
+                             std::to_string(config.holdSeconds) + " s)");
+        }
+    }
     if (const rapidjson::Value* departments = booking.raw("departments")) {
         if (!departments->IsObject()) {
             booking.fail("departments", "expected an object of department code -> rules");

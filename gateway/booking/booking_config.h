@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/booking/his_requests.h"
 #include "gateway/booking/slot_generator.h"
 #include "gateway/core/config_reader.h"
 
@@ -42,7 +43,8 @@ struct ExamType {
 ///    "templates": {"<Schedule id>": {weekly template, slot_generator.h}},
 ///    "release_hours": {"referral": 48, "urgent-exam": 24},
 ///    "exams": {"CT-ABD": {"display": "腹部CT", "display_en": "abdominal CT", "modality": "CT",
-///              "preparation_zh": "检查前空腹8小时", "preparation_en": "fast for 8 hours"}}}
+///              "preparation_zh": "检查前空腹8小时", "preparation_en": "fast for 8 hours"}},
+///    "his_requests": [{HIS that only takes requests, his_requests.h}]}
 /// A department is the first code of its Schedule's specialty (else serviceType); its object
 /// overrides the hospital's values key by key. An exam's key is a ServiceRequest.code coding's
 /// code (any system); `display`, `modality` and both preparations are required.
@@ -53,6 +55,7 @@ struct BookingConfig {
     SlotTemplates templates;                                  // for Schedule/$generate
     std::vector<ReleaseRule> release = defaultReleaseRules(); // reserved pools -> general
     std::map<std::string, ExamType> exams;                    // by ServiceRequest code
+    std::vector<HisRequestsConfig> hisRequests;               // SRM/SRR, his_requests.h
 
     const BookingRules& rulesFor(const std::string& department) const;
     /// The catalogue's exam of that code; nullptr when it has none.
@@ -60,7 +63,8 @@ struct BookingConfig {
 };
 
 /// Reads the keys above; unknown keys and out-of-range values are core::ConfigError naming
-/// the path.
-BookingConfig readBookingConfig(core::ConfigReader& booking);
+/// the path. `baseDirectory` (the configuration file's folder) is where relative
+/// `his_requests` map directories are taken from.
+BookingConfig readBookingConfig(core::ConfigReader& booking, const std::string& baseDirectory = {});
 
 } // namespace hl7gw::booking

@@ -5,6 +5,7 @@
 
 #include "gateway/fhir/model/json_io.h"
 
+#include <Poco/Logger.h>
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
@@ -326,8 +327,12 @@ void Scheduling::record(const char* operation, const std::string& channel,
         appointment = &result.body["entry"][0]["resource"];
         const std::string_view status = str(*appointment, "status");
         what = status == "pending" ? "held" : std::string(status);
+    } else if (result.status == 409 && str(result.body, "resourceType") == "OperationOutcome") {
+        what = "his-refused"; // a HIS that takes requests said no (his_requests.h)
     } else if (result.status == 409) {
         what = "slot-gone";
+    } else if (result.status == 504) {
+        what = "his-no-answer";
     } else if (result.status == 422) {
         what = "refused";
         {
@@ -374,7 +379,7 @@ void Scheduling::record(const char* operation, const std::string& channel,
 Scheduling::Scheduling(fhir::FhirServer& server, BookingConfig config, const core::Clock& clock,
                        core::MetricsRegistry* metrics, const FreeSlots* freeSlots)
     : fhir_(server), config_(std::move(config)), clock_(clock), metrics_(metrics),
-      freeSlots_(freeSlots)
+      freeSlots_(freeSlots), requests_(std::make_unique<const HisRequests>(config_.hisRequests))
 {
 }
 
@@ -947,6 +952,74 @@ static fhir::OperationResult take(const FhirCalls& fhir, const BookingConfig& co
     return appointmentBundle(stored.body, base);
 }
 
+// "12" of the Slot's Schedule reference.
+static std::string scheduleIdOf(const Value& slot)
+{
+    const Value* schedule = member(slot, "schedule");
+    const std::string_view reference = schedule == nullptr ? "" : str(*schedule, "reference");
+    const auto at = reference.rfind("Schedule/");
+    return at == std::string_view::npos ? std::string() : std::string(reference.substr(at + 9));
+}
+
+// A HIS that takes requests answered no, or not at all (his_requests.h): the FHIR client's
+// answer. `what` is "booking" or "cancellation".
+static fhir::OperationResult hisFailure(const HisAnswer& answer, const std::string& what)
+{
+    const std::string nothing = what == "booking" ? "nothing was booked" : "nothing was cancelled";
+    switch (answer.outcome) {
+    case HisAnswer::Outcome::Refused:
+        return outcome(409, "conflict",
+                       "号源所属医院拒绝了该" + std::string(what == "booking" ? "预约" : "取消") +
+                           " / the HIS refused the " + what + " (" + answer.text + "); " + nothing);
+    case HisAnswer::Outcome::NoAnswer:
+        return outcome(504, "timeout",
+                       "号源所属医院系统无应答 / " + answer.text + "; " + nothing +
+                           ", please try again");
+    default:
+        return outcome(502, "exception", answer.text + "; " + nothing);
+    }
+}
+
+// A hold the HIS would not confirm: the Appointment cancelled, the Slot free again, in one
+// transaction (a concurrent change leaves it to the expired-hold release).
+static void releaseRefusedHold(const FhirCalls& fhir, const std::string& appointmentId,
+                               const HisAnswer& answer)
+{
+    FhirReply appointment = fhir.get("Appointment/" + appointmentId);
+    if (!appointment.ok() || str(appointment.body, "status") != "pending") {
+        return;
+    }
+    const std::string slot = slotReference(appointment.body);
+    FhirReply held = slot.empty() ? FhirReply{} : fhir.get(slot);
+    auto& a = appointment.body.GetAllocator();
+    setString(appointment.body, "status", "cancelled", a);
+    Value reason(rapidjson::kObjectType);
+    setString(reason, "text",
+              answer.outcome == HisAnswer::Outcome::Refused ? "his-refused" : "his-no-answer", a);
+    set(appointment.body, "cancelationReason", std::move(reason), a);
+    rapidjson::Document bundle(rapidjson::kObjectType);
+    auto& b = bundle.GetAllocator();
+    setString(bundle, "resourceType", "Bundle", b);
+    setString(bundle, "type", "transaction", b);
+    Value entries(rapidjson::kArrayType);
+    entries.PushBack(
+        entry("PUT", "Appointment/" + appointmentId, appointment.body, appointment.version, {}, b),
+        b);
+    if (held.ok() && str(held.body, "status") == "busy-tentative") {
+        setString(held.body, "status", "free", held.body.GetAllocator());
+        setHoldExpiry(held.body, std::nullopt, held.body.GetAllocator());
+        entries.PushBack(entry("PUT", slot, held.body, held.version, {}, b), b);
+    }
+    bundle.AddMember("entry", entries, b);
+    const FhirReply done = fhir.transaction(bundle);
+    if (!done.ok()) {
+        Poco::Logger::get("hl7gw.booking")
+            .warning("Appointment/%s: releasing the hold the HIS did not confirm failed (%d); the "
+                     "expired-hold release frees it",
+                     appointmentId, done.status);
+    }
+}
+
 fhir::OperationResult Scheduling::hold(fhir::OperationCall& call) const
 {
     if (call.request.method != "POST") {
@@ -983,8 +1056,31 @@ fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
             return std::move(*refused);
         }
         const std::int64_t now = clock_.nowMicros();
+        const HisRequestsConfig* his =
+            requests_->ownerOf(scheduleIdOf(booking.slot), departmentOf(booking.schedule));
         if (booking.storedVersion.empty()) {
-            return take(fhir_, config_, booking, true, now, call.base);
+            if (his == nullptr) {
+                return take(fhir_, config_, booking, true, now, call.base);
+            }
+            // Held and committed first, so that no other channel takes the Slot while the HIS
+            // decides; then booked from the hold below.
+            fhir::OperationResult held = take(fhir_, config_, booking, false, now, call.base);
+            if (held.status != 200) {
+                return held;
+            }
+            const Value& first = held.body["entry"][0]["resource"];
+            if (str(first, "status") == "booked") {
+                return held; // the same request again: the first result
+            }
+            FhirReply stored = fhir_.get("Appointment/" + std::string(str(first, "id")));
+            FhirReply slot = fhir_.get("Slot/" + booking.slotId);
+            if (!stored.ok() || !slot.ok()) {
+                return outcome(500, "exception", "the held Appointment cannot be read back");
+            }
+            booking.appointment.Swap(stored.body);
+            booking.storedVersion = stored.version;
+            booking.slot.Swap(slot.body);
+            booking.slotVersion = slot.version;
         }
         // A stored Appointment: book the hold, cancel, or move to another Slot.
         const std::string id(str(booking.appointment, "id"));
@@ -1048,6 +1144,13 @@ fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
             codings.PushBack(coding, sa);
             reason.AddMember("coding", codings, sa);
             set(stored, "cancelationReason", std::move(reason), sa);
+            if (his != nullptr && storedStatus == "booked") {
+                // The HIS's booking: cancelled there first (SRM^S04); a hold was never sent.
+                const HisAnswer answer = requests_->request(*his, stored, fhir_);
+                if (answer.outcome != HisAnswer::Outcome::Accepted) {
+                    return hisFailure(answer, "cancellation");
+                }
+            }
             entries.PushBack(entry("PUT", "Appointment/" + id, stored, storedReply.version, {}, b),
                              b);
             freeSlot(storedSlot);
@@ -1060,6 +1163,39 @@ fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
             ExamCheck exam = checkExamOrder(fhir_, config_, stored, booking.slot, booking.schedule);
             if (exam.refusal) {
                 return std::move(*exam.refusal);
+            }
+            if (his != nullptr) {
+                // A new request (SRM^S01) whatever versions the hold went through.
+                rapidjson::Document request;
+                request.CopyFrom(stored, request.GetAllocator());
+                if (request.HasMember("meta") && request["meta"].IsObject()) {
+                    request["meta"].RemoveMember("versionId");
+                }
+                const HisAnswer answer = requests_->request(*his, request, fhir_);
+                if (answer.outcome != HisAnswer::Outcome::Accepted) {
+                    releaseRefusedHold(fhir_, id, answer);
+                    return hisFailure(answer, "booking");
+                }
+                if (!answer.fillerValue.empty()) {
+                    // The HIS's number, which every later request names (ARQ-2).
+                    Value identifier(rapidjson::kObjectType);
+                    Value type(rapidjson::kObjectType);
+                    Value codings(rapidjson::kArrayType);
+                    Value fill(rapidjson::kObjectType);
+                    setString(fill, "system", "http://terminology.hl7.org/CodeSystem/v2-0203", sa);
+                    setString(fill, "code", "FILL", sa);
+                    codings.PushBack(fill, sa);
+                    type.AddMember("coding", codings, sa);
+                    identifier.AddMember("type", type, sa);
+                    if (!answer.fillerSystem.empty()) {
+                        setString(identifier, "system", answer.fillerSystem, sa);
+                    }
+                    setString(identifier, "value", answer.fillerValue, sa);
+                    if (!stored.HasMember("identifier") || !stored["identifier"].IsArray()) {
+                        set(stored, "identifier", Value(rapidjson::kArrayType), sa);
+                    }
+                    stored["identifier"].PushBack(identifier, sa);
+                }
             }
             setString(stored, "status", "booked", sa);
             setString(booking.slot, "status", "busy", booking.slot.GetAllocator());
@@ -1078,6 +1214,20 @@ fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
             }
         } else if (storedStatus == "booked" && "Slot/" + booking.slotId != storedSlot) {
             // A change to another Slot (STANDARDS.md §7.2 reschedule; SIU^S13 by the outbox).
+            FhirReply oldSlot = fhir_.get(storedSlot);
+            const Value* oldSchedule = oldSlot.ok() ? member(oldSlot.body, "schedule") : nullptr;
+            FhirReply oldOwner = oldSchedule == nullptr
+                                     ? FhirReply{}
+                                     : fhir_.get(std::string(str(*oldSchedule, "reference")));
+            if (his != nullptr ||
+                (oldSlot.ok() &&
+                 requests_->ownerOf(scheduleIdOf(oldSlot.body),
+                                    oldOwner.ok() ? departmentOf(oldOwner.body) : "") != nullptr)) {
+                // SRM^S02 is not sent yet: a move is a cancellation and a new request.
+                return businessRule("该号源由医院系统管理，请先取消再重新预约",
+                                    "this HIS takes booking and cancellation requests only: "
+                                    "cancel, then book the other slot");
+            }
             if (str(booking.slot, "status") != "free") {
                 return slotGone("Slot/" + booking.slotId + " is not free (号源已被预约)");
             }

@@ -3,6 +3,7 @@
 #include "gateway/booking/booking_config.h"
 #include "gateway/booking/fhir_calls.h"
 #include "gateway/booking/free_slots.h"
+#include "gateway/booking/his_requests.h"
 #include "gateway/core/clock.h"
 #include "gateway/core/metrics.h"
 #include "gateway/fhir/server/fhir_server.h"
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <tuple>
@@ -29,7 +31,19 @@ namespace hl7gw::booking {
 /// constraint and the outbox (SIU for the HIS) apply as for any client. A Slot that is gone is
 /// 409 with a Bundle holding an OperationOutcome (`not-found`); a broken rule is 422 with
 /// `business-rule` and a reason in Chinese and English. The same Appointment.identifier again
-/// returns the first result. Thread-safe.
+/// returns the first result.
+///
+/// A Slot of a HIS in `booking.his_requests` (one that owns its schedule and only takes
+/// requests, STANDARDS.md §4.5) is booked only once that HIS agrees: `$book` of a new
+/// Appointment holds the Slot first (pending, busy-tentative, committed), then sends SRM^S01
+/// over MLLP and waits for the SRR; a `$book` of a hold does the same from the hold; a
+/// cancellation of a booked Appointment sends SRM^S04 first. SRR MSA-1 AA/CA (for S01 with
+/// SCH-25 Booked): committed as usual, the HIS's number (SCH-2) kept as the Appointment's
+/// FILL identifier. AE/AR/CE/CR (or S01 without Booked): 409 OperationOutcome `conflict` with
+/// the ERR text. No answer within `answer_timeout_ms`: 504 `timeout`; an answer that is not
+/// this request's SRR: 502. On any of these a new booking's hold is released (Appointment
+/// cancelled, reason his-refused / his-no-answer, Slot free) and a cancellation changes
+/// nothing. A reschedule into or out of such a Slot is 422 (cancel, then book). Thread-safe.
 class Scheduling {
   public:
     /// `metrics` (optional) gets hl7gw_booking_requests_total, _refusals_total and
@@ -67,6 +81,7 @@ class Scheduling {
     const core::Clock& clock_;
     core::MetricsRegistry* const metrics_;
     const FreeSlots* const freeSlots_;
+    const std::unique_ptr<const HisRequests> requests_;
     // What the report needs of the answers, which are not stored: $book attempts and
     // bookings per (channel, department), refusals per (channel, department, reason).
     mutable std::mutex tallyMutex_;

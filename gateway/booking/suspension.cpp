@@ -241,6 +241,52 @@ std::string tagOf(const Value& resource, const char* system)
     return {};
 }
 
+bool hasTag(const Value& resource, const char* system, std::string_view code)
+{
+    const Value* meta = member(resource, "meta");
+    const Value* tags = meta == nullptr ? nullptr : member(*meta, "tag");
+    if (tags == nullptr || !tags->IsArray()) {
+        return false;
+    }
+    return std::any_of(tags->Begin(), tags->End(), [&](const Value& tag) {
+        return str(tag, "system") == system && str(tag, "code") == code;
+    });
+}
+
+void addTag(Value& resource, const char* system, std::string_view code, Allocator& a)
+{
+    if (hasTag(resource, system, code)) {
+        return;
+    }
+    if (!resource.HasMember("meta") || !resource["meta"].IsObject()) {
+        set(resource, "meta", Value(rapidjson::kObjectType), a);
+    }
+    Value& meta = resource["meta"];
+    if (!meta.HasMember("tag") || !meta["tag"].IsArray()) {
+        set(meta, "tag", Value(rapidjson::kArrayType), a);
+    }
+    meta["tag"].PushBack(coding(system, code, {}, a), a);
+}
+
+void removeTag(Value& resource, const char* system, std::string_view code, Allocator& a)
+{
+    Value* meta = resource.HasMember("meta") ? &resource["meta"] : nullptr;
+    if (meta == nullptr || !meta->IsObject() || !meta->HasMember("tag") ||
+        !(*meta)["tag"].IsArray()) {
+        return;
+    }
+    Value kept(rapidjson::kArrayType);
+    for (Value& tag : (*meta)["tag"].GetArray()) {
+        if (str(tag, "system") != system || str(tag, "code") != code) {
+            kept.PushBack(Value(tag, a), a);
+        }
+    }
+    meta->RemoveMember("tag");
+    if (!kept.Empty()) {
+        meta->AddMember("tag", kept, a);
+    }
+}
+
 std::string nextPath(const Value& page, std::string_view type)
 {
     const Value* links = member(page, "link");
@@ -393,6 +439,7 @@ class Suspension {
     }
 
     fhir::OperationResult suspend(fhir::OperationCall& call) const;
+    fhir::OperationResult resume(fhir::OperationCall& call) const;
 
   private:
     /// What one attempt writes: the transaction and its counts.
@@ -403,6 +450,20 @@ class Suspension {
         std::size_t notices = 0;
     };
 
+    std::optional<fhir::OperationResult>
+    collect(const std::string& scheduleId, Period period,
+            std::map<std::string, rapidjson::Document>& slots,
+            std::map<std::string, rapidjson::Document>& appointments) const;
+    /// The period and reason of a $suspend or $resume call; an OperationOutcome when they
+    /// are missing or malformed.
+    std::optional<fhir::OperationResult> readCall(const fhir::OperationCall& call,
+                                                  const char* operation, Period& period,
+                                                  std::string& reason) const;
+    /// The record of one $suspend or $resume (`activity`) that changed `slots`: what a
+    /// channel's `fhir` source sends to the HIS as SIU^S23 / SIU^S24.
+    Value provenance(const std::string& scheduleId, const char* activity, Period period,
+                     const std::string& reason, const std::vector<std::string>& slots,
+                     Allocator& a) const;
     std::optional<fhir::OperationResult> plan(const std::string& scheduleId, const Value& schedule,
                                               Period period, const std::string& reason,
                                               Directory& directory, Plan& out) const;
@@ -437,16 +498,15 @@ Value entry(const char* method, const std::string& url, Value resource, const st
     return e;
 }
 
-std::optional<fhir::OperationResult> Suspension::plan(const std::string& scheduleId,
-                                                      const Value& schedule, Period period,
-                                                      const std::string& reason,
-                                                      Directory& directory, Plan& out) const
+// The Schedule's Slots overlapping the period ("Slot/1"), with the Appointments naming them
+// ("Appointment/1", any status), by the local day of their start. `start=eq<day>` bounds the
+// date walk to that day (fhir/search/README.md); a lower bound alone would walk every later
+// Slot of every Schedule whenever a page is not full.
+std::optional<fhir::OperationResult>
+Suspension::collect(const std::string& scheduleId, Period period,
+                    std::map<std::string, rapidjson::Document>& slots,
+                    std::map<std::string, rapidjson::Document>& appointments) const
 {
-    // The Schedule's Slots by the local day of their start, with the Appointments naming
-    // them. `start=eq<day>` bounds the date walk to that day (fhir/search/README.md); a lower
-    // bound alone would walk every later Slot of every Schedule whenever a page is not full.
-    std::map<std::string, rapidjson::Document> slots;        // "Slot/1" overlapping the period
-    std::map<std::string, rapidjson::Document> appointments; // "Appointment/1", any status
     const std::int64_t offset = offsetMinutes_ * Minute;
     const std::int64_t firstDay = floorDiv(period.start - LongestSlot + offset, Day);
     const std::int64_t lastDay = floorDiv(period.end - 1 + offset, Day);
@@ -483,6 +543,19 @@ std::optional<fhir::OperationResult> Suspension::plan(const std::string& schedul
             path = nextPath(page.body, "Slot");
         }
     }
+    return std::nullopt;
+}
+
+std::optional<fhir::OperationResult> Suspension::plan(const std::string& scheduleId,
+                                                      const Value& schedule, Period period,
+                                                      const std::string& reason,
+                                                      Directory& directory, Plan& out) const
+{
+    std::map<std::string, rapidjson::Document> slots;
+    std::map<std::string, rapidjson::Document> appointments;
+    if (auto failed = collect(scheduleId, period, slots, appointments)) {
+        return failed;
+    }
 
     // A Slot whose visit has begun stays as it is; a pending or booked Appointment on any
     // Slot of the period is cancelled, even on a Slot blocked before (an earlier
@@ -507,6 +580,7 @@ std::optional<fhir::OperationResult> Suspension::plan(const std::string& schedul
     out.bundle.AddMember("resourceType", "Bundle", a);
     out.bundle.AddMember("type", "transaction", a);
     Value entries(rapidjson::kArrayType);
+    std::vector<std::string> blockedSlots;
     for (const auto& [target, slot] : slots) {
         const std::string_view status = str(slot, "status");
         if ((status != "free" && status != "busy-tentative" && status != "busy") ||
@@ -515,6 +589,9 @@ std::optional<fhir::OperationResult> Suspension::plan(const std::string& schedul
         }
         Value blocked(slot, a);
         blocked["status"].SetString("busy-unavailable", a);
+        // What $resume reopens: a Slot blocked for another reason (a free one never is)
+        // stays blocked when the suspension ends.
+        addTag(blocked, SlotBlockSystem, SuspensionBlock, a);
         // The hold is over with the Slot's availability (STANDARDS.md §7.1).
         if (blocked.HasMember("extension") && blocked["extension"].IsArray()) {
             Value kept(rapidjson::kArrayType);
@@ -531,6 +608,7 @@ std::optional<fhir::OperationResult> Suspension::plan(const std::string& schedul
         const std::string version(str(slot["meta"], "versionId"));
         entries.PushBack(entry("PUT", target, std::move(blocked), version, a), a);
         ++out.slots;
+        blockedSlots.push_back(target);
     }
 
     const std::string reasonText =
@@ -575,6 +653,12 @@ std::optional<fhir::OperationResult> Suspension::plan(const std::string& schedul
                                communication(notice, doctor, known->second, reasonText, a), {}, a),
                          a);
         ++out.notices;
+    }
+    if (!blockedSlots.empty()) {
+        entries.PushBack(entry("POST", "Provenance",
+                               provenance(scheduleId, "suspend", period, reason, blockedSlots, a),
+                               {}, a),
+                         a);
     }
     out.bundle.AddMember("entry", entries, a);
     return std::nullopt;
@@ -739,17 +823,21 @@ fhir::OperationResult counts(const std::string& scheduleId, Period period, int o
     return result;
 }
 
-fhir::OperationResult Suspension::suspend(fhir::OperationCall& call) const
+std::optional<fhir::OperationResult> Suspension::readCall(const fhir::OperationCall& call,
+                                                          const char* operation, Period& period,
+                                                          std::string& reason) const
 {
     if (call.id.empty()) {
         return outcome(400, "invalid",
-                       "$suspend is called on one Schedule: Schedule/[id]/$suspend");
+                       std::string("$") + operation +
+                           " is called on one Schedule: Schedule/[id]/$" + operation);
     }
     const Value& parameters = call.parameters;
     if (!parameters.IsObject() || str(parameters, "resourceType") != "Parameters") {
-        return outcome(400, "invalid", "$suspend takes a Parameters resource with start and end");
+        return outcome(400, "invalid",
+                       std::string("$") + operation +
+                           " takes a Parameters resource with start and end");
     }
-    Period period;
     for (const bool isEnd : {false, true}) {
         const char* name = isEnd ? "end" : "start";
         std::string_view key;
@@ -775,13 +863,22 @@ fhir::OperationResult Suspension::suspend(fhir::OperationCall& call) const
     }
     if (period.end - period.start > MaxDays * Day) {
         return outcome(400, "too-costly",
-                       "a period of at most " + std::to_string(MaxDays) +
-                           " days is suspended at a time");
+                       "a period of at most " + std::to_string(MaxDays) + " days at a time for $" +
+                           operation);
     }
     std::string_view key;
     const Value* reasonValue = parameterValue(parameters, "reason", key);
-    const std::string reason(
-        reasonValue != nullptr && reasonValue->IsString() ? reasonValue->GetString() : "");
+    reason = reasonValue != nullptr && reasonValue->IsString() ? reasonValue->GetString() : "";
+    return std::nullopt;
+}
+
+fhir::OperationResult Suspension::suspend(fhir::OperationCall& call) const
+{
+    Period period;
+    std::string reason;
+    if (auto refused = readCall(call, "suspend", period, reason)) {
+        return std::move(*refused);
+    }
 
     FhirReply schedule = fhir_.get("Schedule/" + call.id);
     if (schedule.status == 404 || schedule.status == 410) {
@@ -843,6 +940,159 @@ fhir::OperationResult Suspension::suspend(fhir::OperationCall& call) const
                        std::to_string(Attempts) + " attempts; $suspend again");
 }
 
+Value Suspension::provenance(const std::string& scheduleId, const char* activity, Period period,
+                             const std::string& reason, const std::vector<std::string>& slots,
+                             Allocator& a) const
+{
+    const bool suspending = std::string_view(activity) == "suspend";
+    Value resource(rapidjson::kObjectType);
+    resource.AddMember("resourceType", "Provenance", a);
+    // The tag is what a `fhir` source selects on (`tags`): other Provenances (every mapped
+    // v2 message writes one) are none of the HIS's business.
+    Value meta(rapidjson::kObjectType);
+    Value tags(rapidjson::kArrayType);
+    tags.PushBack(coding(SlotChangeSystem, activity, {}, a), a);
+    meta.AddMember("tag", tags, a);
+    resource.AddMember("meta", meta, a);
+    Value targets(rapidjson::kArrayType);
+    targets.PushBack(reference("Schedule/" + scheduleId, a), a);
+    for (const std::string& slot : slots) {
+        targets.PushBack(reference(slot, a), a);
+    }
+    resource.AddMember("target", targets, a);
+    Value occurred(rapidjson::kObjectType);
+    occurred.AddMember("start", text(localTime(period.start, offsetMinutes_), a), a);
+    occurred.AddMember("end", text(localTime(period.end, offsetMinutes_), a), a);
+    resource.AddMember("occurredPeriod", occurred, a);
+    resource.AddMember("recorded", text(utcQuery(clock_.nowMicros()), a), a);
+    Value activityConcept(rapidjson::kObjectType);
+    Value activityCodings(rapidjson::kArrayType);
+    activityCodings.PushBack(coding(SlotChangeSystem, activity,
+                                    suspending ? "停诊 / slots blocked" : "复诊 / slots reopened",
+                                    a),
+                             a);
+    activityConcept.AddMember("coding", activityCodings, a);
+    resource.AddMember("activity", activityConcept, a);
+    if (!reason.empty()) {
+        Value reasons(rapidjson::kArrayType);
+        Value why(rapidjson::kObjectType);
+        why.AddMember("text", text(reason, a), a);
+        reasons.PushBack(why, a);
+        resource.AddMember("reason", reasons, a);
+    }
+    Value agents(rapidjson::kArrayType);
+    Value agent(rapidjson::kObjectType);
+    Value agentType(rapidjson::kObjectType);
+    Value agentCodings(rapidjson::kArrayType);
+    agentCodings.PushBack(
+        coding("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler", {},
+               a),
+        a);
+    agentType.AddMember("coding", agentCodings, a);
+    agent.AddMember("type", agentType, a);
+    Value who(rapidjson::kObjectType);
+    who.AddMember("display", "hl7gw booking", a);
+    agent.AddMember("who", who, a);
+    agents.PushBack(agent, a);
+    resource.AddMember("agent", agents, a);
+    return resource;
+}
+
+// STANDARDS.md §7.1 "busy-unavailable -> unblock -> free": the Slots a suspension blocked,
+// and only those. Appointments it cancelled stay cancelled (the patients were told, and may
+// have booked elsewhere); a Slot that already started stays blocked, as a cancellation leaves
+// a past Slot (scheduling.cpp): it is not bookable any more.
+fhir::OperationResult Suspension::resume(fhir::OperationCall& call) const
+{
+    Period period;
+    std::string reason;
+    if (auto refused = readCall(call, "resume", period, reason)) {
+        return std::move(*refused);
+    }
+    FhirReply schedule = fhir_.get("Schedule/" + call.id);
+    if (schedule.status == 404 || schedule.status == 410) {
+        return outcome(404, "not-found", "Schedule/" + call.id + " does not exist");
+    }
+    if (!schedule.ok() || !schedule.body.IsObject()) {
+        return passOn(schedule);
+    }
+    auto answer = [&](std::size_t reopened) {
+        fhir::OperationResult result;
+        auto& a = result.body.GetAllocator();
+        result.body.SetObject();
+        result.body.AddMember("resourceType", "Parameters", a);
+        Value list(rapidjson::kArrayType);
+        auto add = [&](const char* name, const char* key, Value value) {
+            Value p(rapidjson::kObjectType);
+            p.AddMember("name", Value(rapidjson::StringRef(name)), a);
+            p.AddMember(Value(rapidjson::StringRef(key)), value, a);
+            list.PushBack(p, a);
+        };
+        add("schedule", "valueReference", reference("Schedule/" + call.id, a));
+        add("start", "valueDateTime", text(localTime(period.start, offsetMinutes_), a));
+        add("end", "valueDateTime", text(localTime(period.end, offsetMinutes_), a));
+        add("slots-reopened", "valueInteger",
+            fhir::makeNumber(static_cast<long long>(reopened), a));
+        result.body.AddMember("parameter", list, a);
+        return result;
+    };
+
+    for (int attempt = 1; attempt <= Attempts; ++attempt) {
+        std::map<std::string, rapidjson::Document> slots;
+        std::map<std::string, rapidjson::Document> appointments;
+        if (auto failed = collect(call.id, period, slots, appointments)) {
+            return std::move(*failed);
+        }
+        const std::int64_t now = clock_.nowMicros();
+        rapidjson::Document bundle(rapidjson::kObjectType);
+        auto& a = bundle.GetAllocator();
+        bundle.AddMember("resourceType", "Bundle", a);
+        bundle.AddMember("type", "transaction", a);
+        Value entries(rapidjson::kArrayType);
+        std::vector<std::string> reopened;
+        for (const auto& [target, slot] : slots) {
+            const auto start = instant(str(slot, "start"));
+            if (str(slot, "status") != "busy-unavailable" ||
+                !hasTag(slot, SlotBlockSystem, SuspensionBlock) || !start || *start <= now) {
+                continue;
+            }
+            Value opened(slot, a);
+            opened["status"].SetString("free", a);
+            removeTag(opened, SlotBlockSystem, SuspensionBlock, a);
+            const std::string version(str(slot["meta"], "versionId"));
+            entries.PushBack(entry("PUT", target, std::move(opened), version, a), a);
+            reopened.push_back(target);
+        }
+        if (reopened.empty()) {
+            return answer(0);
+        }
+        if (reopened.size() + 1 > maxEntries_) {
+            return outcome(400, "too-costly",
+                           "the resumption changes " + std::to_string(reopened.size()) +
+                               " Slots, more than one transaction takes (" +
+                               std::to_string(maxEntries_) + "); resume shorter periods");
+        }
+        entries.PushBack(entry("POST", "Provenance",
+                               provenance(call.id, "resume", period, reason, reopened, a), {}, a),
+                         a);
+        bundle.AddMember("entry", entries, a);
+        FhirReply done = fhir_.transaction(bundle);
+        if (done.status == 409 || done.status == 412) {
+            logger().debug("Schedule/%s $resume: attempt %d met a change (%d)", call.id, attempt,
+                           done.status);
+            continue;
+        }
+        if (!done.ok()) {
+            return passOn(done);
+        }
+        logger().information("Schedule/%s $resume: %z Slots reopened", call.id, reopened.size());
+        return answer(reopened.size());
+    }
+    return outcome(409, "conflict",
+                   "Schedule/" + call.id + ": its Slots kept changing during " +
+                       std::to_string(Attempts) + " attempts; $resume again");
+}
+
 } // namespace
 
 void addSuspension(fhir::FhirServer& server, const core::Clock& clock)
@@ -850,6 +1100,9 @@ void addSuspension(fhir::FhirServer& server, const core::Clock& clock)
     auto suspension = std::make_shared<const Suspension>(server, clock);
     server.addOperation("Schedule", "suspend", [suspension](fhir::OperationCall& call) {
         return suspension->suspend(call);
+    });
+    server.addOperation("Schedule", "resume", [suspension](fhir::OperationCall& call) {
+        return suspension->resume(call);
     });
 }
 

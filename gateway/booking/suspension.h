@@ -12,6 +12,17 @@ namespace hl7gw::booking {
 /// every other channel: kiosk, desk, referral and HIS bookings have no app to push to).
 inline constexpr const char* NotificationChannelSystem = "urn:hl7gw:notification-channel";
 
+/// Slot.meta.tag system of why a Slot is busy-unavailable; code `suspension` marks the Slots
+/// $suspend blocked, the only ones $resume reopens.
+inline constexpr const char* SlotBlockSystem = "urn:hl7gw:slot-block";
+inline constexpr const char* SuspensionBlock = "suspension";
+/// Provenance.activity and meta.tag system of the Provenance each $suspend (`suspend`) and
+/// $resume (`resume`) writes in its transaction: the Schedule and the Slots it changed
+/// (`target`), the period (`occurredPeriod`) and the reason (`reason.text`). A channel's
+/// `fhir` source with `"tags": ["urn:hl7gw:slot-change|suspend", ...]` sends it to the HIS
+/// as SIU^S23 / SIU^S24 (mappings/fhir-to-v2/slots-siu.map).
+inline constexpr const char* SlotChangeSystem = "urn:hl7gw:slot-change";
+
 /// Communication.medium of a patient notice for a booking made through `channel`: the code in
 /// NotificationChannelSystem with its display, and the v3 ParticipationMode (ONLINEWRIT for
 /// app, WeChat and Alipay pushes; WRITTEN for SMS, which R4's ParticipationMode lacks).
@@ -57,6 +68,18 @@ NotificationMedium notificationMedium(std::string_view channel);
 /// one transaction (FhirServerConfig::maxBundleEntries; suspend shorter periods), 404
 /// `not-found` for an unknown or deleted Schedule; a transaction refused otherwise passes on
 /// its status and OperationOutcome.
+///
+/// Every Slot it blocks gets the meta.tag SlotBlockSystem|suspension, and the transaction
+/// POSTs a Provenance (SlotChangeSystem `suspend`) naming the Schedule and those Slots.
+///
+/// Registers `POST /fhir/Schedule/{id}/$resume` too, the end of a suspension (STANDARDS.md
+/// §7.1 "busy-unavailable -> unblock -> free"; SIU^S24 from the HIS): same `start`, `end`
+/// and `reason`; in one transaction every Slot of the Schedule overlapping the period that
+/// is busy-unavailable with the suspension tag and starts after now becomes free again, the
+/// tag removed and its pool tags as they were, plus a Provenance (`resume`). Slots blocked
+/// otherwise, and the Appointments the suspension cancelled, stay as they are. Answers 200
+/// with Parameters `schedule`, `start`, `end`, `slots-reopened` (valueInteger); the same
+/// failures as $suspend. Nothing to reopen is no transaction (0).
 ///
 /// Slots are found by the local day of their start: the days of [start - 4 h, end), 4 h being
 /// the longest slice slot_generator.h makes, so a Slot that begins earlier than that and runs

@@ -52,10 +52,11 @@ bool splitReference(std::string_view reference, std::string& type, std::string& 
 FhirFeed::FhirFeed(std::vector<std::string> resources, std::shared_ptr<const mapping::MapSet> maps,
                    std::shared_ptr<const mapping::Dialect> dialect,
                    const mapping::detail::OutboundMap* forced, std::vector<std::string> ignoreFrom,
-                   Payload payload, std::vector<std::string> statuses)
+                   Payload payload, std::vector<std::string> statuses,
+                   std::vector<std::string> tags)
     : resources_(std::move(resources)), maps_(std::move(maps)), dialect_(std::move(dialect)),
       forced_(forced), ignoreFrom_(std::move(ignoreFrom)), payload_(payload),
-      statuses_(std::move(statuses))
+      statuses_(std::move(statuses)), tags_(std::move(tags))
 {
 }
 
@@ -79,6 +80,34 @@ bool FhirFeed::wantsStatus(const rapidjson::Value& resource) const
     }
     const std::string_view value(status->value.GetString(), status->value.GetStringLength());
     return std::find(statuses_.begin(), statuses_.end(), value) != statuses_.end();
+}
+
+bool FhirFeed::wantsTags(const rapidjson::Value& resource) const
+{
+    if (tags_.empty()) {
+        return true;
+    }
+    const auto meta = resource.IsObject() ? resource.FindMember("meta") : resource.MemberEnd();
+    if (!resource.IsObject() || meta == resource.MemberEnd() || !meta->value.IsObject()) {
+        return false;
+    }
+    const auto tags = meta->value.FindMember("tag");
+    if (tags == meta->value.MemberEnd() || !tags->value.IsArray()) {
+        return false;
+    }
+    auto text = [](const rapidjson::Value& tag, const char* name) {
+        const auto it = tag.IsObject() ? tag.FindMember(name) : tag.MemberEnd();
+        return tag.IsObject() && it != tag.MemberEnd() && it->value.IsString()
+                   ? std::string(it->value.GetString(), it->value.GetStringLength())
+                   : std::string();
+    };
+    for (const rapidjson::Value& tag : tags->value.GetArray()) {
+        const std::string key = text(tag, "system") + "|" + text(tag, "code");
+        if (std::find(tags_.begin(), tags_.end(), key) != tags_.end()) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool FhirFeed::map(const rapidjson::Value& resource,
@@ -108,6 +137,12 @@ FhirFeedPtr makeFhirFeed(core::ConfigReader& config, const std::string& baseDire
         config.fail("resources", "name the resource types to send, e.g. [\"Appointment\"]");
     }
     std::vector<std::string> statuses = config.strings("statuses");
+    std::vector<std::string> tags = config.strings("tags");
+    for (const std::string& tag : tags) {
+        if (tag.find('|') == std::string::npos || tag.back() == '|') {
+            config.fail("tags", "expected \"system|code\" codings, found '" + tag + "'");
+        }
+    }
     const std::string payload = config.string("payload", "v2");
     if (payload == "json") {
         for (const char* key : {"mapping", "dialect", "mappings_dir", "adapters_dir"}) {
@@ -116,9 +151,9 @@ FhirFeedPtr makeFhirFeed(core::ConfigReader& config, const std::string& baseDire
                                  "the key, or use payload v2)");
             }
         }
-        return std::make_shared<const FhirFeed>(std::move(resources), nullptr, nullptr, nullptr,
-                                                config.strings("ignore_from"),
-                                                FhirFeed::Payload::Json, std::move(statuses));
+        return std::make_shared<const FhirFeed>(
+            std::move(resources), nullptr, nullptr, nullptr, config.strings("ignore_from"),
+            FhirFeed::Payload::Json, std::move(statuses), std::move(tags));
     }
     if (payload != "v2") {
         config.fail("payload", "expected v2 or json, found '" + payload + "'");
@@ -143,7 +178,7 @@ FhirFeedPtr makeFhirFeed(core::ConfigReader& config, const std::string& baseDire
     }
     return std::make_shared<const FhirFeed>(
         std::move(resources), std::move(loaded.maps), std::move(loaded.dialect), forced,
-        std::move(ignoreFrom), FhirFeed::Payload::V2, std::move(statuses));
+        std::move(ignoreFrom), FhirFeed::Payload::V2, std::move(statuses), std::move(tags));
 }
 
 fhir::OutboxHook makeFhirOutboxHook(std::function<ChannelSetPtr()> snapshot,
@@ -182,7 +217,8 @@ fhir::OutboxHook makeFhirOutboxHook(std::function<ChannelSetPtr()> snapshot,
         const std::string what = change.type + "/" + change.id;
         for (const ChannelPtr& channel : channels->channels()) {
             if (!channel->fhirFeed || !channel->fhirFeed->wants(change.type, origin) ||
-                !channel->fhirFeed->wantsStatus(resource)) {
+                !channel->fhirFeed->wantsStatus(resource) ||
+                !channel->fhirFeed->wantsTags(resource)) {
                 continue;
             }
             if (channel->fhirFeed->payload() == FhirFeed::Payload::Json) {

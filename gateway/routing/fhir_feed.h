@@ -31,13 +31,18 @@ class MapSetCache;
 ///   {"type": "fhir", "resources": ["Appointment"], "mapping": "appointment-siu",
 ///    "dialect": "his", "mappings_dir": "../mappings", "adapters_dir": "../adapters",
 ///    "ignore_from": ["his-siu-fhir"], "statuses": ["booked", "cancelled"]}
+///   {"type": "fhir", "resources": ["Provenance"], "mapping": "slots-siu",
+///    "tags": ["urn:hl7gw:slot-change|suspend", "urn:hl7gw:slot-change|resume"]}
 ///   {"type": "fhir", "resources": ["Communication"], "payload": "json",
 ///    "statuses": ["preparation"]}
 ///
 /// `mapping` forces one outbound map (default: the dialect's `outbound` choice for the
 /// type, else the map for the type); `ignore_from` names `fhir_store` destinations whose
 /// writes are not sent on, so that what the HIS told us is never echoed back to it;
-/// `statuses` (default: any) sends only the versions whose `status` is listed. `payload`
+/// `statuses` (default: any) sends only the versions whose `status` is listed; `tags`
+/// (default: any) only those carrying one of these `meta.tag` codings, "system|code" (an
+/// outbound map cannot decline a resource, so this is how one kind of Provenance is sent and
+/// the others not). `payload`
 /// `json` (default `v2`) sends the resource itself, its FHIR JSON as written, to every
 /// destination, with no map (so none of `mapping`, `dialect`, `mappings_dir`,
 /// `adapters_dir`), for services that speak FHIR, such as the hospital's notification push
@@ -49,12 +54,15 @@ class FhirFeed {
     FhirFeed(std::vector<std::string> resources, std::shared_ptr<const mapping::MapSet> maps,
              std::shared_ptr<const mapping::Dialect> dialect,
              const mapping::detail::OutboundMap* forced, std::vector<std::string> ignoreFrom,
-             Payload payload = Payload::V2, std::vector<std::string> statuses = {});
+             Payload payload = Payload::V2, std::vector<std::string> statuses = {},
+             std::vector<std::string> tags = {});
     ~FhirFeed();
 
     bool wants(std::string_view resourceType, std::string_view origin) const;
     /// The version's `status` is one of `statuses` (always true without them).
     bool wantsStatus(const rapidjson::Value& resource) const;
+    /// The version carries one of `tags` in meta.tag (always true without them).
+    bool wantsTags(const rapidjson::Value& resource) const;
     Payload payload() const { return payload_; }
     /// The resource as ER7 in the dialect's version and charset; false with the map's issues.
     bool map(const rapidjson::Value& resource,
@@ -69,6 +77,7 @@ class FhirFeed {
     const std::vector<std::string> ignoreFrom_;
     const Payload payload_;
     const std::vector<std::string> statuses_;
+    const std::vector<std::string> tags_;
 };
 using FhirFeedPtr = std::shared_ptr<const FhirFeed>;
 

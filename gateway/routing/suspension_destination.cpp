@@ -3,6 +3,7 @@
 #include "gateway/core/clock.h"
 #include "gateway/fhir/model/json_io.h"
 #include "gateway/fhir/server/fhir_server.h"
+#include "gateway/routing/fhir_feed.h"
 #include "gateway/routing/fhir_store_destination.h"
 
 #include <Poco/URI.h>
@@ -105,6 +106,7 @@ struct Request {
     std::string end;
     std::optional<long long> minutes;
     std::string reason;
+    std::string event; // MSH-9.2: S23 blocks, S24 reopens
 };
 
 std::string token(const Value& identifier)
@@ -156,6 +158,8 @@ Request readRequest(const Value& parameters)
             (name == "start" ? request.start : request.end) = std::string(str(p, "valueDateTime"));
         } else if (name == "reason") {
             request.reason = std::string(str(p, "valueString"));
+        } else if (name == "event") {
+            request.event = std::string(str(p, "valueCode"));
         } else if (const Value* n = member(p, "valueInteger");
                    name == "minutes" && n != nullptr && fhir::isNumber(*n)) {
             try {
@@ -179,7 +183,9 @@ std::string offsetSuffix(int offsetMinutes)
 
 class Suspender {
   public:
-    explicit Suspender(fhir::FhirServer& server) : server_(server) {}
+    Suspender(fhir::FhirServer& server, std::string name) : server_(server), name_(std::move(name))
+    {
+    }
 
     Run run(std::string_view payload) const;
 
@@ -203,6 +209,7 @@ class Suspender {
     std::optional<std::vector<std::string>> schedules(const Request& request, Run& failure) const;
 
     fhir::FhirServer& server_;
+    const std::string name_;
 };
 
 std::optional<std::vector<std::string>> Suspender::ids(const std::string& search,
@@ -263,10 +270,16 @@ Run Suspender::run(std::string_view payload) const
     const Value* parameters =
         fhir::parseJson(payload, document, issue) ? parametersOf(document) : nullptr;
     if (parameters == nullptr) {
-        return refused("207", "the payload holds no Parameters resource (map the SIU^S23 with "
-                              "the siu-slots message map)");
+        return refused("207", "the payload holds no Parameters resource (map the SIU^S23 or "
+                              "S24 with the siu-slots message map)");
     }
     Request request = readRequest(*parameters);
+    const bool reopen = request.event == "S24";
+    if (!request.event.empty() && request.event != "S23" && !reopen) {
+        return refused("201",
+                       "schedule_suspension takes SIU^S23 and SIU^S24, not " + request.event);
+    }
+    const std::string operation = reopen ? "$resume" : "$suspend";
     if (request.practitioner.empty() && request.schedule.empty()) {
         return refused("101", "no doctor or schedule named (AIP-3)", "UNKNOWN_SCHEDULE",
                        "未指定停诊医生");
@@ -317,15 +330,18 @@ Run Suspender::run(std::string_view payload) const
     const std::string body = fhir::writeJson(out);
 
     Run done;
+    // The HIS's own S23/S24: the Provenance these write is not sent back to it (a channel's
+    // `ignore_from`), while the cancellations' SIU^S15 still are (a channel not naming us).
+    const FhirWriteOrigin origin(name_);
     for (const std::string& schedule : *found) {
-        const fhir::FhirResponse response = call("POST", schedule + "/$suspend", body);
+        const fhir::FhirResponse response = call("POST", schedule + "/" + operation, body);
         rapidjson::Document answer;
         const bool parsed = fhir::parseJson(response.body, answer, issue);
         if (response.status != 200) {
-            const std::string text = schedule + " $suspend: FHIR " +
+            const std::string text = schedule + " " + operation + ": FHIR " +
                                      std::to_string(response.status) +
                                      (parsed ? ": " + outcomeText(answer) : std::string());
-            // 409: its Slots kept changing during $suspend's own attempts; later may pass.
+            // 409: its Slots kept changing during the operation's own attempts; later may pass.
             if (response.status >= 500 || response.status == 409) {
                 return unavailable(response.status == 409 ? "206" : "207", text);
             }
@@ -333,7 +349,8 @@ Run Suspender::run(std::string_view payload) const
         }
         std::string counts;
         const Value* results = parsed ? member(answer, "parameter") : nullptr;
-        for (const char* name : {"slots-blocked", "appointments-cancelled", "patients-notified"}) {
+        for (const char* name :
+             {"slots-blocked", "appointments-cancelled", "patients-notified", "slots-reopened"}) {
             if (results == nullptr || !results->IsArray()) {
                 break;
             }
@@ -352,22 +369,25 @@ Run Suspender::run(std::string_view payload) const
     return done;
 }
 
-Run runLinked(const FhirStoreLink& link, std::string_view payload)
+Run runLinked(const FhirStoreLink& link, const std::string& name, std::string_view payload)
 {
     fhir::FhirServer* server = link.server();
     if (server == nullptr) {
         return unavailable("207", "the FHIR server is not running (fhir.enabled turned on "
                                   "without a restart?)");
     }
-    return Suspender(*server).run(payload);
+    return Suspender(*server, name).run(payload);
 }
 
 class SuspensionSender final : public Sender {
   public:
-    explicit SuspensionSender(std::shared_ptr<const FhirStoreLink> link) : link_(std::move(link)) {}
+    SuspensionSender(std::shared_ptr<const FhirStoreLink> link, std::string name)
+        : link_(std::move(link)), name_(std::move(name))
+    {
+    }
     DeliveryResult send(std::string_view payload) override
     {
-        const Run run = runLinked(*link_, payload);
+        const Run run = runLinked(*link_, name_, payload);
         DeliveryResult result;
         result.outcome =
             run.outcome == ReceiptResult::Outcome::Applied   ? DeliveryResult::Outcome::Delivered
@@ -380,20 +400,28 @@ class SuspensionSender final : public Sender {
 
   private:
     std::shared_ptr<const FhirStoreLink> link_;
+    const std::string name_;
 };
 
 class SuspensionDestination final : public DestinationKind {
   public:
-    SuspensionDestination(std::shared_ptr<const FhirStoreLink> link, bool atReceipt)
-        : link_(std::move(link)), atReceipt_(atReceipt)
+    SuspensionDestination(std::shared_ptr<const FhirStoreLink> link, std::string name,
+                          bool atReceipt)
+        : link_(std::move(link)), name_(std::move(name)), atReceipt_(atReceipt)
     {
     }
-    SenderPtr makeSender() const override { return std::make_unique<SuspensionSender>(link_); }
-    std::string describe() const override { return "fhir-store:in-process Schedule/$suspend"; }
+    SenderPtr makeSender() const override
+    {
+        return std::make_unique<SuspensionSender>(link_, name_);
+    }
+    std::string describe() const override
+    {
+        return "fhir-store:in-process Schedule/$suspend, $resume";
+    }
     bool appliesAtReceipt() const override { return atReceipt_; }
     ReceiptResult applyAtReceipt(std::string_view payload) const override
     {
-        Run run = runLinked(*link_, payload);
+        Run run = runLinked(*link_, name_, payload);
         ReceiptResult result;
         result.outcome = run.outcome;
         result.response = std::move(run.response);
@@ -407,6 +435,7 @@ class SuspensionDestination final : public DestinationKind {
 
   private:
     std::shared_ptr<const FhirStoreLink> link_;
+    const std::string name_;
     const bool atReceipt_;
 };
 
@@ -420,7 +449,9 @@ DestinationKindPtr makeSuspensionDestination(core::ConfigReader& config,
                             "disabled (fhir.enabled is false)");
     }
     const bool atReceipt = config.boolean("at_receipt", false);
-    return std::make_shared<const SuspensionDestination>(std::move(link), atReceipt);
+    // The destination's name (read by the channel before this factory) marks its writes.
+    return std::make_shared<const SuspensionDestination>(std::move(link), config.string("name", {}),
+                                                         atReceipt);
 }
 
 } // namespace hl7gw::routing

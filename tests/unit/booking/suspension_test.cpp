@@ -1,6 +1,7 @@
 // Schedule/$suspend (停诊) over real HTTP on both backends (booking/suspension.h).
 #include "gateway/booking/suspension.h"
 
+#include "gateway/booking/free_slots.h"
 #include "gateway/booking/scheduling.h"
 
 #include "tests/unit/booking/booking_test_support.h"
@@ -102,6 +103,11 @@ struct Hospital {
     Reply suspend(const std::string& scheduleId, const std::string& period)
     {
         return fhir.post("Schedule/" + scheduleId + "/$suspend", parameters(period));
+    }
+
+    Reply resume(const std::string& scheduleId, const std::string& period)
+    {
+        return fhir.post("Schedule/" + scheduleId + "/$resume", parameters(period));
     }
 
     // Tomorrow 09:00 to 12:00, local.
@@ -314,6 +320,116 @@ BOOST_DATA_TEST_CASE(refuses_an_unknown_schedule_and_an_empty_period, Backends, 
                                          instant(hospital.clock.nowMicros() + 100 * Day) + R"("})");
     BOOST_TEST(tooLong.status == 400);
     BOOST_TEST(test::issueCode(tooLong) == "too-costly");
+}
+
+BOOST_DATA_TEST_CASE(resume_reopens_only_what_the_suspension_blocked, Backends, backend)
+{
+    Hospital hospital(backend);
+    booking::FreeSlots index(hospital.fhir.server());
+    index.load(hospital.clock.nowMicros());
+    const std::string p1 = hospital.patient("MZ1");
+    const std::string booked = hospital.slot(hospital.a, Day + Hour);
+    const std::string appointment = hospital.take("book", booked, p1, "wechat");
+    const std::string free = hospital.slot(hospital.a, Day + Hour + 15 * Minute);
+    const std::string referral = hospital.slot(hospital.a, Day + Hour + 30 * Minute, "referral");
+    // Blocked before the suspension, for another reason (a room closed): stays blocked.
+    const std::string closed =
+        hospital.slot(hospital.a, Day + Hour + 45 * Minute, "general", "busy-unavailable");
+    // Another doctor's Slot at the same time: not theirs to reopen.
+    const std::string other = hospital.slot(hospital.b, Day + Hour);
+
+    const Reply suspended = hospital.suspend(hospital.a, hospital.morning());
+    BOOST_REQUIRE_MESSAGE(suspended.status == 200, suspended.body);
+    BOOST_TEST(count(suspended, "slots-blocked") == "3");
+    const Reply marked = hospital.fhir.get("Slot?_tag=urn:hl7gw:slot-block%7Csuspension");
+    BOOST_TEST(entries(marked) == 3u, marked.body);
+    // The Provenance the HIS's channel sends as SIU^S23.
+    const Reply blockedRecord =
+        hospital.fhir.get("Provenance?_tag=urn:hl7gw:slot-change%7Csuspend");
+    BOOST_REQUIRE_EQUAL(entries(blockedRecord), 1u);
+    const auto& record = blockedRecord.json["entry"][0]["resource"];
+    BOOST_TEST(record["target"][0]["reference"].GetString() == "Schedule/" + hospital.a);
+    BOOST_TEST(record["target"].Size() == 4u); // the Schedule and its 3 Slots
+    BOOST_TEST(record["reason"][0]["text"].GetString() == std::string("学术会议"));
+    auto indexed = [&](const std::string& slot) {
+        bool found = false;
+        booking::FreeSlots::Query query;
+        query.from = hospital.clock.nowMicros();
+        query.to = hospital.clock.nowMicros() + 2 * Day;
+        index.scan(query, [&](const booking::FreeSlots::Offer& offer,
+                              const booking::FreeSlots::ScheduleInfo&) {
+            found = found || offer.id == slot;
+            return true;
+        });
+        return found;
+    };
+    BOOST_TEST(!indexed(free));
+
+    const Reply resumed = hospital.resume(hospital.a, hospital.morning());
+    BOOST_REQUIRE_MESSAGE(resumed.status == 200, resumed.body);
+    BOOST_TEST(count(resumed, "slots-reopened") == "3");
+    for (const std::string& slot : {booked, free, referral}) {
+        const Reply opened = hospital.fhir.get("Slot/" + slot);
+        BOOST_TEST(opened.text("status") == "free", slot);
+        BOOST_TEST(opened.body.find("urn:hl7gw:slot-block") == std::string::npos, opened.body);
+    }
+    // Pool tags as they were.
+    BOOST_TEST(hospital.fhir.get("Slot/" + referral).body.find("\"referral\"") !=
+               std::string::npos);
+    BOOST_TEST(hospital.status("Slot/" + closed) == "busy-unavailable");
+    BOOST_TEST(hospital.status("Slot/" + other) == "free");
+    // The patient was told: the cancellation stands.
+    BOOST_TEST(hospital.status("Appointment/" + appointment) == "cancelled");
+    BOOST_TEST(indexed(free));
+    BOOST_TEST(indexed(booked));
+    BOOST_TEST(!indexed(closed));
+    BOOST_TEST(entries(hospital.fhir.get("Provenance?_tag=urn:hl7gw:slot-change%7Cresume")) == 1u);
+
+    // Again: nothing left to reopen, and no second record.
+    const Reply again = hospital.resume(hospital.a, hospital.morning());
+    BOOST_REQUIRE_MESSAGE(again.status == 200, again.body);
+    BOOST_TEST(count(again, "slots-reopened") == "0");
+    BOOST_TEST(entries(hospital.fhir.get("Provenance?_tag=urn:hl7gw:slot-change%7Cresume")) == 1u);
+    // The reopened Slot can be booked again.
+    hospital.take("book", free, hospital.patient("MZ2"), "app");
+    BOOST_TEST(hospital.status("Slot/" + free) == "busy");
+}
+
+BOOST_DATA_TEST_CASE(resume_leaves_slots_that_started_and_is_listed_in_metadata, Backends, backend)
+{
+    Hospital hospital(backend);
+    const std::string early = hospital.slot(hospital.a, 30 * Minute); // 08:30 today
+    const std::string late = hospital.slot(hospital.a, 3 * Hour);     // 11:00 today
+    const std::string period = R"({"name":"start","valueDateTime":")" +
+                               instant(hospital.clock.nowMicros()) +
+                               R"("},{"name":"end","valueDateTime":")" +
+                               instant(hospital.clock.nowMicros() + 4 * Hour) + R"("})";
+    BOOST_REQUIRE_EQUAL(hospital.suspend(hospital.a, period).status, 200);
+    hospital.clock.advance(Hour); // 09:00: the 08:30 Slot has started
+    const Reply resumed = hospital.resume(hospital.a, period);
+    BOOST_REQUIRE_MESSAGE(resumed.status == 200, resumed.body);
+    BOOST_TEST(count(resumed, "slots-reopened") == "1");
+    BOOST_TEST(hospital.status("Slot/" + early) == "busy-unavailable");
+    BOOST_TEST(hospital.status("Slot/" + late) == "free");
+
+    BOOST_TEST(hospital.resume("nope", period).status == 404);
+    BOOST_TEST(
+        test::issueCode(hospital.resume(hospital.a, R"({"name":"end","valueDateTime":")" +
+                                                        instant(hospital.clock.nowMicros() + Hour) +
+                                                        R"("})")) == "required");
+
+    const Reply metadata = hospital.fhir.get("metadata");
+    BOOST_REQUIRE_EQUAL(metadata.status, 200);
+    bool listed = false;
+    for (const auto& resource : metadata.json["rest"][0]["resource"].GetArray()) {
+        if (resource["type"] != "Schedule" || !resource.HasMember("operation")) {
+            continue;
+        }
+        for (const auto& operation : resource["operation"].GetArray()) {
+            listed = listed || operation["name"] == "resume";
+        }
+    }
+    BOOST_TEST(listed);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 
@@ -78,6 +79,45 @@ BOOST_AUTO_TEST_CASE(fhir_to_v2_to_fhir_keeps_the_facts)
             core::IssueList backIssues;
             BOOST_REQUIRE_MESSAGE(back.map(message, bundle, backIssues),
                                   (backIssues.size() ? backIssues[0].text : std::string()));
+            // Slots blocked / opened (slots-siu) come back as what the HIS's own S23/S24 are:
+            // a request for Schedule/$suspend or $resume (siu-slots), not resources. The
+            // doctor, the start and the event must survive.
+            const std::string trigger(message.triggerEvent());
+            if (message.messageCode() == "SIU" && (trigger == "S23" || trigger == "S24")) {
+                std::string doctor;
+                std::string start;
+                for (const auto& entry : input["entry"].GetArray()) {
+                    const auto& resource = entry["resource"];
+                    if (resource["resourceType"] == "Practitioner") {
+                        doctor = resource["identifier"][0]["value"].GetString();
+                    } else if (resource["resourceType"] == "Provenance") {
+                        start = resource["occurredPeriod"]["start"].GetString();
+                    }
+                }
+                std::map<std::string, std::string> request;
+                for (const auto& entry : bundle["entry"].GetArray()) {
+                    const auto& resource = entry["resource"];
+                    if (resource["resourceType"] != "Parameters") {
+                        continue;
+                    }
+                    for (const auto& p : resource["parameter"].GetArray()) {
+                        const std::string name = p["name"].GetString();
+                        if (p.HasMember("valueIdentifier")) {
+                            request[name] = p["valueIdentifier"]["value"].GetString();
+                        }
+                        for (const char* key : {"valueDateTime", "valueCode"}) {
+                            if (p.HasMember(key)) {
+                                request[name] = p[key].GetString();
+                            }
+                        }
+                    }
+                }
+                BOOST_TEST(request["event"] == trigger);
+                BOOST_TEST(request["practitioner"] == doctor);
+                BOOST_TEST(request["start"] == start);
+                ++checked;
+                continue;
+            }
 
             std::vector<Fact> before = bundleFacts(input);
             std::vector<Fact> after = bundleFacts(bundle);

@@ -11,6 +11,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 using namespace hl7gw;
@@ -155,6 +157,54 @@ BOOST_AUTO_TEST_CASE(a_feed_names_types_it_can_map)
         BOOST_FAIL("a feed of a type without an outbound map was accepted");
     } catch (const core::ConfigError& e) {
         BOOST_TEST(e.message().find("no outbound map for Slot") != std::string::npos, e.message());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(tags_select_the_versions_a_feed_sends)
+{
+    const std::string file =
+        std::string(HL7GW_TEST_DATA_DIR) + "/../../conf/channels/his-slots.json.example";
+    std::ifstream in(file);
+    BOOST_REQUIRE_MESSAGE(in, file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    rapidjson::Document d;
+    core::parseConfigText(text, file, d);
+    routing::StageEnvironment environment;
+    // Paths in channel files are the gateway.json's (conf/), as serve reads them.
+    environment.baseDirectory = fs::path(file).parent_path().parent_path().string();
+    routing::ChannelSetPtr channels;
+    try {
+        channels =
+            routing::ChannelSet::build({{file, &d}}, routing::StageRegistry::builtin(environment));
+    } catch (const core::ConfigError& e) {
+        BOOST_FAIL(e.message());
+    }
+    const routing::Channel* channel = channels->find("his-slots");
+    BOOST_REQUIRE(channel != nullptr && channel->fhirFeed != nullptr);
+    BOOST_TEST(channel->fhirFeed->wants("Provenance", ""));
+    BOOST_TEST(!channel->fhirFeed->wants("Provenance", "his-suspension"));
+    rapidjson::Document suspended;
+    suspended.Parse(R"({"resourceType":"Provenance","meta":{"tag":[{"system":"urn:other",)"
+                    R"("code":"x"},{"system":"urn:hl7gw:slot-change","code":"suspend"}]}})");
+    rapidjson::Document mapped;
+    mapped.Parse(R"({"resourceType":"Provenance","activity":{"coding":[{"code":"CREATE"}]}})");
+    rapidjson::Document otherTag;
+    otherTag.Parse(R"({"resourceType":"Provenance","meta":{"tag":[{"system":)"
+                   R"("urn:hl7gw:slot-change","code":"generate"}]}})");
+    BOOST_TEST(channel->fhirFeed->wantsTags(suspended));
+    BOOST_TEST(!channel->fhirFeed->wantsTags(mapped));
+    BOOST_TEST(!channel->fhirFeed->wantsTags(otherTag));
+
+    const std::string bad = R"({"name": "x", "sources": [{"type": "fhir", "resources":
+        ["Provenance"], "mapping": "slots-siu", "tags": ["suspend"], "mappings_dir": ")" +
+                            Mappings + R"("}], "destinations": []})";
+    rapidjson::Document b;
+    core::parseConfigText(bad, "x.json", b);
+    try {
+        routing::ChannelSet::build({{"x.json", &b}});
+        BOOST_FAIL("a tag without its system was accepted");
+    } catch (const core::ConfigError& e) {
+        BOOST_TEST(e.message().find("tags") != std::string::npos, e.message());
     }
 }
 

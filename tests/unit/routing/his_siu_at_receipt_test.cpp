@@ -65,6 +65,16 @@ class TestHis {
         std::lock_guard lock(mutex_);
         return received_.size();
     }
+    std::string last(const std::string& type)
+    {
+        std::lock_guard lock(mutex_);
+        for (auto it = received_.rbegin(); it != received_.rend(); ++it) {
+            if (it->find("|" + type) != std::string::npos) {
+                return *it;
+            }
+        }
+        return {};
+    }
 
   private:
     std::mutex mutex_;
@@ -90,16 +100,25 @@ struct Gateway {
               "filters": [{"type": "message_type", "types": ["SIU^S12", "SIU^S13", "SIU^S14",
                                                              "SIU^S15"]}]},
              {"name": "his-suspension", "type": "schedule_suspension", "at_receipt": true,
-              "filters": [{"type": "message_type", "types": ["SIU^S23"]}]}]},
+              "filters": [{"type": "message_type", "types": ["SIU^S23", "SIU^S24"]}]}]},
           {"name": "booking-his",
            "sources": [{"type": "fhir", "resources": ["Appointment"], "mappings_dir": ")" +
                                  Mappings + R"(", "ignore_from": ["his-siu-fhir-store"]}],
            "destinations": [{"name": "his-out", "type": "mllp", "to": "127.0.0.1:)" +
+                                 std::to_string(his.port()) + R"("}]},
+          {"name": "his-slots",
+           "sources": [{"type": "fhir", "resources": ["Provenance"], "mapping": "slots-siu",
+                        "tags": ["urn:hl7gw:slot-change|suspend", "urn:hl7gw:slot-change|resume"],
+                        "mappings_dir": ")" +
+                                 Mappings + R"(", "ignore_from": ["his-suspension"]}],
+           "destinations": [{"name": "his-slots-out", "type": "mllp", "order_key": "AIP-3.1",
+                             "to": "127.0.0.1:)" +
                                  std::to_string(his.port()) + R"("}]}])";
         rapidjson::Document d;
         core::parseConfigText(json, "test.json", d);
-        auto channels = routing::ChannelSet::build({{"test.json", &d[0]}, {"test.json", &d[1]}},
-                                                   routing::StageRegistry::builtin(environment));
+        auto channels = routing::ChannelSet::build(
+            {{"test.json", &d[0]}, {"test.json", &d[1]}, {"test.json", &d[2]}},
+            routing::StageRegistry::builtin(environment));
         engine = std::make_unique<routing::Engine>(*store, metrics, core::SystemClock::instance(),
                                                    channels, "node-a");
         server = std::make_unique<fhir::FhirServer>(
@@ -388,6 +407,69 @@ BOOST_DATA_TEST_CASE(an_s23_suspends_the_doctor_and_the_his_hears_s15s, test::Ba
     BOOST_TEST(unknown.err3 == "204");
     BOOST_TEST(unknown.err5 == "UNKNOWN_SCHEDULE");
     BOOST_TEST(gw.inbound(store::MessageState::Rejected).size() == 1u);
+}
+
+BOOST_DATA_TEST_CASE(an_s24_reopens_and_fhir_suspensions_reach_the_his_as_s23_and_s24,
+                     test::Backends, backend)
+{
+    Gateway gw(backend);
+    gw.schedule(4);
+    BOOST_TEST(parseAck(gw.send(s12("C1", "FL1", "S-1", "MZ42"))).code == "AA");
+    const std::string s23 = "MSH|^~\\&|HIS|HOSP|HL7GW|HL7GW|20301201090000+0800||SIU^S23^SIU_S12|"
+                            "C9|P|2.5.1\rSCH||||||SUSP^医生停诊\rRGS|1|A\r"
+                            "AIP|1|A|D9^Li^Ming^^^^^^HOSP|||20301203080000+0800|||60|min\r";
+    BOOST_TEST(parseAck(gw.send(s23)).code == "AA");
+    booking::FhirReply blocked = gw.search("Slot?status=busy-unavailable");
+    BOOST_REQUIRE(blocked.ok());
+    BOOST_TEST(blocked.body["entry"].Size() == 4u);
+
+    // 08:30-09:00 reopened by the HIS: two Slots free, the cancelled booking stays cancelled.
+    std::string s24 = s23;
+    s24.replace(s24.find("SIU^S23"), 7, "SIU^S24");
+    s24.replace(s24.find("|C9|"), 4, "|C11|");
+    s24.replace(s24.find("20301203080000+0800|||60"), 24, "20301203083000+0800|||30");
+    const std::string answer = gw.send(s24);
+    BOOST_TEST(parseAck(answer).code == "AA", answer);
+    booking::FhirReply open = gw.search("Slot?status=free");
+    BOOST_REQUIRE(open.ok());
+    BOOST_TEST(open.body["entry"].Size() == 2u);
+    BOOST_TEST(statusOf(blocked = gw.search("Slot?identifier=S-1")) == "busy-unavailable");
+    booking::FhirReply cancelled = gw.search("Appointment?identifier=FL1");
+    BOOST_TEST(statusOf(cancelled) == "cancelled");
+    const auto processed = gw.inbound(store::MessageState::Processed);
+    const auto it =
+        std::find_if(processed.begin(), processed.end(),
+                     [](const store::MessageRecord& r) { return r.controlId == "C11"; });
+    BOOST_REQUIRE(it != processed.end());
+    const auto deliveries = gw.store->deliveriesOf(it->id);
+    BOOST_REQUIRE_EQUAL(deliveries.size(), 1u);
+    BOOST_TEST(deliveries[0].ack.find("2 slots reopened") != std::string::npos, deliveries[0].ack);
+    // The HIS hears its booking's S15 (the gateway's change), never its own S23 or S24.
+    BOOST_TEST(test::waitFor([&] { return gw.his.countOf("SIU^S15") == 1; }));
+    BOOST_TEST(!test::waitFor([&] { return gw.his.total() > 1; }, 1.5));
+
+    // Over FHIR (the desk, not the HIS): $resume and $suspend reach the HIS as S24 and S23,
+    // the doctor in AIP-3 and the period in SCH-11, as the HIS would send them.
+    const std::string schedule =
+        std::string(gw.search("Schedule?_count=1").body["entry"][0]["resource"]["id"].GetString());
+    booking::FhirCalls fhir(*gw.server);
+    const std::string period =
+        R"({"resourceType":"Parameters","parameter":[{"name":"start","valueDateTime":)"
+        R"("2030-12-03T08:00:00+08:00"},{"name":"end","valueDateTime":)"
+        R"("2030-12-03T08:30:00+08:00"},{"name":"reason","valueString":"会诊结束"}]})";
+    booking::FhirReply resumed = fhir.call("POST", "Schedule/" + schedule + "/$resume", period);
+    BOOST_REQUIRE_MESSAGE(resumed.ok(), resumed.status);
+    BOOST_TEST(test::waitFor([&] { return gw.his.countOf("SIU^S24") == 1; }));
+    booking::FhirReply again = fhir.call("POST", "Schedule/" + schedule + "/$suspend", period);
+    BOOST_REQUIRE_MESSAGE(again.ok(), again.status);
+    BOOST_TEST(test::waitFor([&] { return gw.his.countOf("SIU^S23") == 1; }));
+    const std::string s23out = gw.his.last("SIU^S23");
+    BOOST_TEST(s23out.find("|D9^") != std::string::npos, s23out);
+    BOOST_TEST(s23out.find("^20301203080000+0800^20301203083000+0800") != std::string::npos,
+               s23out);
+    BOOST_TEST(s23out.find("会诊结束") != std::string::npos, s23out);
+    BOOST_TEST(s23out.find("|Blocked") != std::string::npos, s23out);
+    BOOST_TEST(gw.his.countOf("SIU^S24") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_or_misspelt_keys_are_config_errors_naming_the_path)
