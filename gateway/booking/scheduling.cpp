@@ -40,7 +40,8 @@ bool online(std::string_view channel)
 }
 
 // Which channels may take a Slot of a pool (PRODUCT.md §1 quotas). The HIS books for the
-// hospital from any pool.
+// hospital from any pool. The urgent-exam pool goes by the order's priority, not the channel
+// (urgentExamPoolAllows): here it is the HIS's alone.
 bool poolAllows(std::string_view pool, std::string_view channel)
 {
     if (pool.empty() || pool == "general" || channel == "his") {
@@ -50,7 +51,7 @@ bool poolAllows(std::string_view pool, std::string_view channel)
         return channel == "referral";
     }
     if (pool == "urgent-exam") {
-        return channel == "clinic";
+        return false;
     }
     if (pool.rfind("channel-", 0) == 0) {
         return pool.substr(8) == channel;
@@ -614,6 +615,22 @@ fhir::OperationResult Scheduling::find(fhir::OperationCall& call) const
     const std::string specialty(textParameter(call.parameters, "specialty"));
     const std::string visit(textParameter(call.parameters, "visit-type"));
     const std::string patient(textParameter(call.parameters, "patient-reference"));
+    // `based-on`: the exam order the booking is for. An urgent one (priority urgent, asap,
+    // stat) is offered the urgent-exam pool too, as $book will take it.
+    std::optional<ExamOrder> order;
+    if (const std::string basedOn(textParameter(call.parameters, "based-on")); !basedOn.empty()) {
+        FhirReply request = fhir_.get(basedOn);
+        if (!request.ok() || !request.body.IsObject() ||
+            str(request.body, "resourceType") != "ServiceRequest") {
+            return outcome(400, "value", "based-on names no ServiceRequest: " + basedOn);
+        }
+        ExamOrder named;
+        named.reference = basedOn;
+        named.priority = std::string(str(request.body, "priority"));
+        if (str(request.body, "status") == "active") {
+            order = std::move(named);
+        }
+    }
 
     fhir::OperationResult result;
     auto& a = result.body.GetAllocator();
@@ -626,7 +643,8 @@ fhir::OperationResult Scheduling::find(fhir::OperationCall& call) const
                              std::int64_t slotStart, std::string_view startText,
                              std::string_view endText, std::string_view slotId, const Value* copied,
                              const std::vector<std::string_view>& actors) {
-        if (!poolAllows(pool, bookingChannel)) {
+        if (pool == "urgent-exam" ? !urgentExamPoolAllows(order, bookingChannel)
+                                  : !poolAllows(pool, bookingChannel)) {
             return false;
         }
         const BookingRules& rules = config_.rulesFor(department);
@@ -1231,7 +1249,16 @@ fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
             if (str(booking.slot, "status") != "free") {
                 return slotGone("Slot/" + booking.slotId + " is not free (号源已被预约)");
             }
-            if (!poolAllows(poolOf(booking.slot), booking.channel)) {
+            // The order travels with the booking: the new Slot is checked as a first one.
+            ExamCheck exam = checkExamOrder(fhir_, config_, stored, booking.slot, booking.schedule);
+            if (exam.refusal) {
+                return std::move(*exam.refusal);
+            }
+            if (const std::string pool = poolOf(booking.slot); pool == "urgent-exam") {
+                if (!urgentExamPoolAllows(exam.order, booking.channel)) {
+                    return urgentExamRefusal();
+                }
+            } else if (!poolAllows(pool, booking.channel)) {
                 return businessRule("该号源为专用号源，当前渠道不能预约",
                                     "this slot is reserved for another channel");
             }

@@ -376,4 +376,44 @@ BOOST_DATA_TEST_CASE(the_urgent_exam_pool_is_for_urgent_orders_only, Backends, b
         200);
 }
 
+// $find offers what $book takes: the urgent-exam pool to an urgent order (`based-on`) from any
+// channel and to the HIS, not to a channel by its name.
+BOOST_DATA_TEST_CASE(find_offers_the_urgent_exam_pool_to_urgent_orders_only, Backends, backend)
+{
+    CtRoom room(backend);
+    const std::string general = room.slot(Day);
+    const std::string reserved = room.slot(Day + Hour, "urgent-exam");
+    auto offers = [&](const std::string& channel, const std::string& basedOn) {
+        const std::string order =
+            basedOn.empty()
+                ? std::string()
+                : R"(,{"name":"based-on","valueReference":{"reference":")" + basedOn + "\"}}";
+        const Reply reply = room.fhir.post(
+            "Appointment/$find",
+            R"({"resourceType":"Parameters","parameter":[{"name":"start","valueDateTime":")" +
+                instant(room.clock.nowMicros() + Day - Hour) +
+                R"("},{"name":"end","valueDateTime":")" +
+                instant(room.clock.nowMicros() + Day + 2 * Hour) +
+                R"("},{"name":"channel","valueCode":")" + channel + "\"}" + order + "]}");
+        BOOST_TEST(reply.status == 200, reply.body);
+        return std::make_pair(reply.body.find("Slot/" + general) != std::string::npos,
+                              reply.body.find("Slot/" + reserved) != std::string::npos);
+    };
+    using Seen = std::pair<bool, bool>; // general, urgent-exam
+    BOOST_TEST((offers("clinic", {}) == Seen{true, false}));
+    BOOST_TEST((offers("app", "ServiceRequest/" + room.order("CT-ABD")) == Seen{true, false}));
+    BOOST_TEST((offers("app", "ServiceRequest/" + room.order("CT-ABD", R"("priority":"urgent")")) ==
+                Seen{true, true}));
+    BOOST_TEST((offers("his", {}) == Seen{true, true}));
+    // A cancelled urgent order is no order.
+    BOOST_TEST((offers("app", "ServiceRequest/" + room.order("CT-ABD", R"("priority":"stat")",
+                                                             "revoked")) == Seen{true, false}));
+    const Reply unknown = room.fhir.post(
+        "Appointment/$find",
+        R"({"resourceType":"Parameters","parameter":[{"name":"start","valueDate":"2026-12-03"},)"
+        R"({"name":"end","valueDate":"2026-12-04"},)"
+        R"({"name":"based-on","valueReference":{"reference":"ServiceRequest/nope"}}]})");
+    BOOST_TEST(unknown.status == 400, unknown.body);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
