@@ -9,6 +9,7 @@
 #include "gateway/mapping/dialect.h"
 #include "gateway/mapping/fhir_to_v2.h"
 #include "gateway/mapping/map_set.h"
+#include "gateway/routing/destinations.h"
 #include "gateway/routing/mapping_transform.h"
 
 #include <Poco/Exception.h>
@@ -29,23 +30,6 @@ Poco::Logger& logger()
 {
     static Poco::Logger& l = Poco::Logger::get("hl7gw.booking.his_requests");
     return l;
-}
-
-std::optional<transport::TlsConfig> readTls(core::ConfigReader& config)
-{
-    std::optional<core::ConfigReader> tls = config.object("tls");
-    if (!tls) {
-        return std::nullopt;
-    }
-    transport::TlsConfig out;
-    out.ca = tls->string("ca", {});
-    out.cert = tls->string("cert", {});
-    out.key = tls->string("key", {});
-    tls->finish();
-    if (out.cert.empty() != out.key.empty()) {
-        config.fail("tls", "cert and key go together");
-    }
-    return out;
 }
 
 HisRequestsConfig readOne(core::ConfigReader& config, const std::string& baseDirectory)
@@ -70,7 +54,7 @@ HisRequestsConfig readOne(core::ConfigReader& config, const std::string& baseDir
     } catch (const core::ConfigError& e) {
         config.fail("to", e.message());
     }
-    his.client.tls = readTls(config);
+    his.client.tls = routing::readTls(config);
     if (secure && !his.client.tls) {
         his.client.tls = transport::TlsConfig{}; // the system CAs
     }

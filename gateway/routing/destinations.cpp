@@ -27,8 +27,6 @@
 
 namespace hl7gw::routing {
 
-namespace {
-
 std::optional<transport::TlsConfig> readTls(core::ConfigReader& config)
 {
     std::optional<core::ConfigReader> tls = config.object("tls");
@@ -45,6 +43,8 @@ std::optional<transport::TlsConfig> readTls(core::ConfigReader& config)
     }
     return out;
 }
+
+namespace {
 
 // ---- MLLP ----
 
