@@ -95,7 +95,10 @@ struct Gateway {
         const std::string json = R"([
           {"name": "his-siu", "transforms": [{"type": "mapping", "mappings_dir": ")" +
                                  Mappings + R"("}],
+           "application_ack": "his-acks",
            "destinations": [
+             {"name": "his-acks", "type": "mllp", "order_key": "", "to": "127.0.0.1:)" +
+                                 std::to_string(his.port()) + R"("},
              {"name": "his-siu-fhir-store", "type": "fhir_store", "at_receipt": true,
               "filters": [{"type": "message_type", "types": ["SIU^S12", "SIU^S13", "SIU^S14",
                                                              "SIU^S15"]}]},
@@ -349,6 +352,36 @@ BOOST_DATA_TEST_CASE(an_s12_for_a_taken_slot_is_answered_ae_slot_taken, test::Ba
     BOOST_TEST(unknown.err3 == "204");
     BOOST_TEST(unknown.err5 == "FHIR_404");
     BOOST_TEST(gw.inbound(store::MessageState::Rejected).size() == 2u);
+}
+
+// Enhanced mode (MSH-15/16 AL, STANDARDS.md §1.6): CA on the connection, and the booking's
+// fate in an application ACK to the HIS's listener: AA, or AE 205 SLOT_TAKEN.
+BOOST_DATA_TEST_CASE(in_enhanced_mode_a_taken_slot_is_ca_then_an_application_ae, test::Backends,
+                     backend)
+{
+    Gateway gw(backend);
+    gw.schedule(1);
+    auto enhanced = [](std::string m) {
+        m.replace(m.find("|P|2.5.1"), 8, "|P|2.5.1|||AL|AL");
+        return m;
+    };
+    BOOST_TEST(parseAck(gw.send(enhanced(s12("E1", "FL1", "S-1", "MZ42")))).code == "CA");
+    const Ack accepted = parseAck(gw.send(enhanced(s12("E2", "FL2", "S-1", "MZ43"))));
+    BOOST_TEST(accepted.code == "CA");
+    BOOST_TEST(accepted.err3.empty()); // the refusal is the application ACK's to tell
+    BOOST_TEST(test::waitFor([&] { return gw.his.countOf("ACK^S12") == 2; }));
+    BOOST_TEST(gw.his.countOf("AA|E1") == 1);
+    const std::string application = gw.his.last("ACK^S12");
+    BOOST_TEST(application.find("MSA|AE|E2") != std::string::npos, application);
+    const Ack refusal = parseAck(application);
+    BOOST_TEST(refusal.err3 == "205");
+    BOOST_TEST(refusal.err5 == "SLOT_TAKEN");
+    BOOST_TEST(refusal.err8 == "号源已被占用");
+    // Stored rejected all the same, and no second Appointment.
+    BOOST_TEST(gw.inbound(store::MessageState::Rejected).size() == 1u);
+    booking::FhirReply none = gw.search("Appointment?identifier=FL2");
+    BOOST_REQUIRE(none.ok());
+    BOOST_TEST((!none.body.HasMember("entry") || none.body["entry"].Empty()));
 }
 
 BOOST_DATA_TEST_CASE(an_s23_suspends_the_doctor_and_the_his_hears_s15s, test::Backends, backend)
