@@ -454,11 +454,11 @@ class Suspension {
     collect(const std::string& scheduleId, Period period,
             std::map<std::string, rapidjson::Document>& slots,
             std::map<std::string, rapidjson::Document>& appointments) const;
-    /// The period and reason of a $suspend or $resume call; an OperationOutcome when they
-    /// are missing or malformed.
+    /// The period and reason of a $suspend or $resume call, and its Schedule; an
+    /// OperationOutcome when they are missing or malformed, or the Schedule cannot be read.
     std::optional<fhir::OperationResult> readCall(const fhir::OperationCall& call,
                                                   const char* operation, Period& period,
-                                                  std::string& reason) const;
+                                                  std::string& reason, FhirReply& schedule) const;
     /// The record of one $suspend or $resume (`activity`) that changed `slots`: what a
     /// channel's `fhir` source sends to the HIS as SIU^S23 / SIU^S24.
     Value provenance(const std::string& scheduleId, const char* activity, Period period,
@@ -825,7 +825,8 @@ fhir::OperationResult counts(const std::string& scheduleId, Period period, int o
 
 std::optional<fhir::OperationResult> Suspension::readCall(const fhir::OperationCall& call,
                                                           const char* operation, Period& period,
-                                                          std::string& reason) const
+                                                          std::string& reason,
+                                                          FhirReply& schedule) const
 {
     if (call.id.empty()) {
         return outcome(400, "invalid",
@@ -869,6 +870,13 @@ std::optional<fhir::OperationResult> Suspension::readCall(const fhir::OperationC
     std::string_view key;
     const Value* reasonValue = parameterValue(parameters, "reason", key);
     reason = reasonValue != nullptr && reasonValue->IsString() ? reasonValue->GetString() : "";
+    schedule = fhir_.get("Schedule/" + call.id);
+    if (schedule.status == 404 || schedule.status == 410) {
+        return outcome(404, "not-found", "Schedule/" + call.id + " does not exist");
+    }
+    if (!schedule.ok() || !schedule.body.IsObject()) {
+        return passOn(schedule);
+    }
     return std::nullopt;
 }
 
@@ -876,16 +884,9 @@ fhir::OperationResult Suspension::suspend(fhir::OperationCall& call) const
 {
     Period period;
     std::string reason;
-    if (auto refused = readCall(call, "suspend", period, reason)) {
+    FhirReply schedule;
+    if (auto refused = readCall(call, "suspend", period, reason, schedule)) {
         return std::move(*refused);
-    }
-
-    FhirReply schedule = fhir_.get("Schedule/" + call.id);
-    if (schedule.status == 404 || schedule.status == 410) {
-        return outcome(404, "not-found", "Schedule/" + call.id + " does not exist");
-    }
-    if (!schedule.ok() || !schedule.body.IsObject()) {
-        return passOn(schedule);
     }
 
     Directory directory(fhir_);
@@ -1006,15 +1007,9 @@ fhir::OperationResult Suspension::resume(fhir::OperationCall& call) const
 {
     Period period;
     std::string reason;
-    if (auto refused = readCall(call, "resume", period, reason)) {
+    FhirReply schedule;
+    if (auto refused = readCall(call, "resume", period, reason, schedule)) {
         return std::move(*refused);
-    }
-    FhirReply schedule = fhir_.get("Schedule/" + call.id);
-    if (schedule.status == 404 || schedule.status == 410) {
-        return outcome(404, "not-found", "Schedule/" + call.id + " does not exist");
-    }
-    if (!schedule.ok() || !schedule.body.IsObject()) {
-        return passOn(schedule);
     }
     auto answer = [&](std::size_t reopened) {
         fhir::OperationResult result;
