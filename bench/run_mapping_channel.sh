@@ -17,6 +17,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 DATA=${HL7BENCH_DATA:-/tmp/hl7bench}
 COUNT=${COUNT:-20000}
 CONNS=${CONNS:-8}
+WORKERS=${WORKERS:-4} # the fhir_store destination's
 BACKEND=${BACKEND:-sqlite}
 OUT=$ROOT/bench/out
 DIR=$OUT/mapping-channel
@@ -45,7 +46,7 @@ cat > "$DIR/gateway.json" <<JSON
   "channels": [{
     "name": "bench",
     "transforms": [{"type": "mapping", "mappings_dir": "$ROOT/mappings"}],
-    "destinations": [{"name": "bench-fhir", "type": "fhir_store", "order_key": "PID-3.1", "workers": 4}]
+    "destinations": [{"name": "bench-fhir", "type": "fhir_store", "order_key": "PID-3.1", "workers": $WORKERS}]
   }]
 }
 JSON
@@ -68,8 +69,13 @@ for _ in $(seq 600); do
   sleep 0.5
 done
 done_at=$(date +%s.%N)
+HTTP_PORT=$(sed -n 's/.*, http 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$logf" | head -1)
+curl -s "http://127.0.0.1:$HTTP_PORT/metrics" >"$DIR/metrics.txt" || true # batch sizes, commit times
 cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$GWPID/stat")
+# Bytes the process wrote (syscalls: WAL, checkpoints, sockets) and bytes that reached the disk.
+wchar=$(awk '/^wchar:/ {print $2}' "/proc/$GWPID/io")
+disk=$(awk '/^write_bytes:/ {print $2}' "/proc/$GWPID/io")
 errors=$("$BUILD_DIR/bin/hl7gw" messages count --state error --config "$DIR/gateway.json" 2>/dev/null || echo "?")
-awk -v n="$COUNT" -v d="$delivered" -v s="$start" -v a="$acked" -v e="$done_at" -v cpu="$cpu" -v err="$errors" -v b="$BACKEND" 'BEGIN {
-  printf "{\"bench\":\"mapping-channel\",\"backend\":\"%s\",\"messages\":%d,\"delivered\":%d,\"errors\":\"%s\",\"ack_msgs_per_s\":%.0f,\"end_to_end_msgs_per_s\":%.0f,\"server_cpu_s\":%.1f,\"msgs_per_cpu_s\":%.0f}\n",
-    b, n, d, err, n / (a - s), d / (e - s), cpu, d / cpu }' | tee -a "$OUT/mapping.jsonl"
+awk -v n="$COUNT" -v d="$delivered" -v s="$start" -v a="$acked" -v e="$done_at" -v cpu="$cpu" -v err="$errors" -v b="$BACKEND" -v w="$wchar" -v dk="$disk" 'BEGIN {
+  printf "{\"bench\":\"mapping-channel\",\"backend\":\"%s\",\"messages\":%d,\"delivered\":%d,\"errors\":\"%s\",\"ack_msgs_per_s\":%.0f,\"end_to_end_msgs_per_s\":%.0f,\"server_cpu_s\":%.1f,\"msgs_per_cpu_s\":%.0f,\"written_kib_per_msg\":%.1f,\"disk_kib_per_msg\":%.1f}\n",
+    b, n, d, err, n / (a - s), d / (e - s), cpu, d / cpu, w / d / 1024, dk / d / 1024 }' | tee -a "$OUT/mapping.jsonl"

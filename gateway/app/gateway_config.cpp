@@ -47,6 +47,11 @@ store::StoreConfig readStore(core::ConfigReader& root, RetentionConfig* retentio
         }
         store.maxBatch = static_cast<std::size_t>(
             s->integer("max_batch", static_cast<std::int64_t>(store.maxBatch), 1, 100'000));
+        store.sqlitePageSize =
+            static_cast<int>(s->integer("sqlite_page_size", store.sqlitePageSize, 512, 65'536));
+        if ((store.sqlitePageSize & (store.sqlitePageSize - 1)) != 0) {
+            s->fail("sqlite_page_size", "must be a power of two from 512 to 65536");
+        }
         RetentionConfig r;
         r.days = s->integer("retention_days", r.days, 0, 36'500);
         r.intervalSeconds = s->integer("prune_interval_seconds", r.intervalSeconds, 1, 86'400);

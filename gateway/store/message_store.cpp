@@ -72,7 +72,7 @@ MessageStorePtr openStore(const StoreConfig& config)
 {
     detail::StoreUrl url = detail::parseStoreUrl(config.url);
     registerConnectors();
-    return std::make_unique<detail::SqlMessageStore>(std::move(url), config.maxBatch);
+    return std::make_unique<detail::SqlMessageStore>(std::move(url), config);
 }
 
 } // namespace hl7gw::store

@@ -39,11 +39,6 @@ constexpr std::size_t ResourceCacheEntries = 10000;
 // that for seven more messages pays; a lone caller never waits.
 constexpr std::chrono::microseconds GatherWindow{200};
 constexpr int SqliteBusyTimeoutMs = 10000;
-// A B-tree page holds whole rows, so up to one row's worth of it stays empty. With 4 KiB pages
-// a 2 KB ORU^R01 fills a page alone (2.15 times the message bytes on disk) and 850-byte ADT
-// rows leave 16% empty; 8 KiB pages give 1.39 and 1.38 for the same workloads, at about 15%
-// fewer commits per second. Only applies when SQLite creates the file.
-constexpr int SqlitePageSize = 8192;
 // The writer's page cache: the hot pages of the messages and the FHIR tables and their
 // indexes, so that a write reads none of them back from the OS.
 constexpr int SqliteWriterCacheKiB = 32 * 1024;
@@ -250,7 +245,7 @@ class SqlMessageStore::ReadLease {
     std::unique_ptr<Reader> reader_;
 };
 
-SqlMessageStore::SqlMessageStore(StoreUrl url, std::size_t maxBatch) : url_(std::move(url))
+SqlMessageStore::SqlMessageStore(StoreUrl url, const StoreConfig& config) : url_(std::move(url))
 {
     if (url_.backend == Backend::Sqlite) {
         cache_ = std::make_unique<ResourceCache>(ResourceCacheEntries);
@@ -267,7 +262,7 @@ SqlMessageStore::SqlMessageStore(StoreUrl url, std::size_t maxBatch) : url_(std:
     Session session = connect();
     try {
         if (url_.backend == Backend::Sqlite) {
-            execute(session, "PRAGMA page_size = " + std::to_string(SqlitePageSize));
+            execute(session, "PRAGMA page_size = " + std::to_string(config.sqlitePageSize));
             std::string mode;
             session << "PRAGMA journal_mode = WAL", into(mode), now;
             if (Poco::icompare(mode, "wal") != 0) {
@@ -289,7 +284,7 @@ SqlMessageStore::SqlMessageStore(StoreUrl url, std::size_t maxBatch) : url_(std:
         throw StoreError(url_.description + ": " + e.displayText());
     }
     GroupCommitter::Target& target = *this;
-    committer_ = std::make_unique<GroupCommitter>(target, maxBatch, GatherWindow);
+    committer_ = std::make_unique<GroupCommitter>(target, config.maxBatch, GatherWindow);
 }
 
 SqlMessageStore::~SqlMessageStore()

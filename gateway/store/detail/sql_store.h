@@ -28,7 +28,7 @@ class SqlMessageStore final : public MessageStore,
                               private GroupCommitter::Target {
   public:
     /// Opens the writer connection and creates the schema when missing. Throws StoreError.
-    SqlMessageStore(StoreUrl url, std::size_t maxBatch);
+    SqlMessageStore(StoreUrl url, const StoreConfig& config);
     ~SqlMessageStore() override;
 
     ReceiveOutcome receive(const InboundMessage& message) override;

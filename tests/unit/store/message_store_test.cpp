@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <latch>
 #include <map>
 #include <mutex>
@@ -910,6 +911,33 @@ BOOST_AUTO_TEST_CASE(a_postgresql_store_reconnects_after_losing_its_connections)
     BOOST_TEST(eventually([&] { return s->find(first).has_value(); }));
     BOOST_TEST(s->count({}) == 2);
     s->ping();
+}
+
+// The page size is bytes 16-17 of an SQLite file's header, big-endian.
+int sqliteFilePageSize(const std::string& path)
+{
+    std::ifstream file(path, std::ios::binary);
+    unsigned char header[18] = {};
+    file.read(reinterpret_cast<char*>(header), sizeof header);
+    BOOST_REQUIRE(file.gcount() == static_cast<std::streamsize>(sizeof header));
+    return header[16] << 8 | header[17];
+}
+
+BOOST_AUTO_TEST_CASE(sqlite_page_size_applies_when_the_file_is_created)
+{
+    TestDatabase db(Backend::Sqlite);
+    const std::string path = db.url().substr(7);
+    store::StoreConfig config;
+    config.url = db.url();
+    BOOST_TEST(config.sqlitePageSize == 4096);
+    config.sqlitePageSize = 8192;
+    store::openStore(config)->receive(inbound("PS-1"));
+    BOOST_TEST(sqliteFilePageSize(path) == 8192);
+    // An existing file keeps its pages (SQLite changes them only on VACUUM) and its data.
+    config.sqlitePageSize = 4096;
+    auto reopened = store::openStore(config);
+    BOOST_TEST(reopened->count({}) == 1);
+    BOOST_TEST(sqliteFilePageSize(path) == 8192);
 }
 
 BOOST_AUTO_TEST_CASE(a_url_of_another_scheme_is_a_config_error)

@@ -19,6 +19,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 
 namespace hl7gw::fhir::server {
 
@@ -382,10 +384,13 @@ FhirResponse Interactions::writeResponse(Context& context, int status, const Pre
 
 std::string Interactions::newId()
 {
-    // A random (version 4) UUID from getrandom(): Poco's generator opens /dev/urandom on
-    // every call, a tenth of a create's time.
+    // A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits from
+    // getrandom() (Poco's generator opens /dev/urandom on every call, a tenth of a create's
+    // time). Ids in time order make each new resource's rows land at the end of the (type, id)
+    // and reference-target indexes instead of on a random page: with version 4 ids every
+    // create dirtied a page of each, and the WAL wrote them whole.
     unsigned char bytes[16];
-    std::size_t got = 0;
+    std::size_t got = 6;
     while (got < sizeof bytes) {
         const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
         if (n < 0) {
@@ -396,7 +401,14 @@ std::string Interactions::newId()
         }
         got += static_cast<std::size_t>(n);
     }
-    bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+    const auto millis =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    for (int i = 0; i < 6; ++i) {
+        bytes[i] = static_cast<unsigned char>(millis >> (8 * (5 - i)));
+    }
+    bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x70);
     bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
     static const char hex[] = "0123456789abcdef";
     std::string id;
