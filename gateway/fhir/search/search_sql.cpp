@@ -201,7 +201,9 @@ std::string valueCondition(Sql& sql, const Criterion& criterion, const std::stri
         return dateCondition(sql, x + ".low", x + ".high", value);
     case ParamType::Reference:
         if (!value.url.empty()) {
-            return x + ".url = " + sql.bind(value.url);
+            // The second condition lets both databases use the partial index (a bound value
+            // does not prove it by itself).
+            return "(" + x + ".url = " + sql.bind(value.url) + " AND " + x + ".url <> '')";
         }
         if (!value.targetType.empty()) {
             return "(" + x + ".target_type = " + sql.bind(value.targetType) + " AND " + x +
@@ -555,7 +557,12 @@ std::vector<std::string> indexSchema(Dialect dialect)
         table("fhir_idx_reference",
               "target_type " + text + ", target_id " + text + ", url " + text),
         index("fhir_idx_reference_target", "fhir_idx_reference", "target_type, target_id, param"),
-        index("fhir_idx_reference_url", "fhir_idx_reference", "url, param"),
+        // Only canonical and absolute references have a url; the relative ones (nearly all)
+        // left out keep each write from dirtying the index's page of '' for every reference.
+        // The first form of the index held them all.
+        "DROP INDEX IF EXISTS fhir_idx_reference_url",
+        index("fhir_idx_reference_url_set", "fhir_idx_reference", "url, param") +
+            " WHERE url <> ''",
         index("fhir_idx_reference_rid", "fhir_idx_reference", "rid, param"),
         table("fhir_idx_quantity",
               "value " + real + ", system " + text + ", code " + text + ", unit " + text),

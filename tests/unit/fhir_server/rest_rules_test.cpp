@@ -333,6 +333,14 @@ BOOST_DATA_TEST_CASE(search_parameters_and_paging, Backends, backend)
     }
     fhir.create("Slot",
                 slot("Schedule/other", "2026-12-02T09:00:00+08:00", "2026-12-02T09:15:00+08:00"));
+    // An absolute reference is found by its url (the partial url index), a relative one by
+    // type and id.
+    const std::string elsewhere =
+        fhir.create("Slot", slot("http://other.org/fhir/Schedule/x", "2026-12-02T09:00:00+08:00",
+                                 "2026-12-02T09:15:00+08:00"));
+    BOOST_TEST(entryIds(fhir.get("Slot?schedule=http://other.org/fhir/Schedule/x")) ==
+               std::set<std::string>{elsewhere});
+    BOOST_TEST(entryIds(fhir.get("Slot?schedule=Schedule/other")).size() == 1u);
     const std::string query =
         "Slot?schedule=Schedule/" + schedule + "&start=ge2026-12-02&status=free";
     Reply free = fhir.get(query + "&_total=accurate");
@@ -471,8 +479,13 @@ BOOST_DATA_TEST_CASE(writes_queue_their_outbox_messages_in_the_same_transaction,
                    const hl7gw::fhir::CommitView&,
                    std::vector<hl7gw::store::OutboxMessage>& outbox) {
         if (change.type == "Appointment") {
-            outbox.push_back({"fhir-booking", "his", "SIU^S12", change.id, "c-" + change.id,
-                              "MSH|^~\\&|GW|" + change.id, {}});
+            outbox.push_back({"fhir-booking",
+                              "his",
+                              "SIU^S12",
+                              change.id,
+                              "c-" + change.id,
+                              "MSH|^~\\&|GW|" + change.id,
+                              {}});
         }
     };
     FhirFixture fhir(backend, {}, hook);
