@@ -7,6 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <set>
 
 using namespace hl7gw::fhir::search;
@@ -121,7 +122,15 @@ BOOST_AUTO_TEST_SUITE(search_sql)
 BOOST_AUTO_TEST_CASE(index_ddl_and_placeholders_are_well_formed)
 {
     for (Dialect dialect : {Dialect::Sqlite, Dialect::Postgres}) {
-        BOOST_TEST(indexSchema(dialect).size() == 23u);
+        const std::vector<std::string> ddl = indexSchema(dialect);
+        BOOST_TEST(ddl.size() == 24u);
+        // The url index holds only references with a url, and replaces its first form.
+        BOOST_TEST((std::find(ddl.begin(), ddl.end(),
+                              "DROP INDEX IF EXISTS fhir_idx_reference_url") != ddl.end()));
+        BOOST_TEST((std::find_if(ddl.begin(), ddl.end(), [](const std::string& s) {
+                        return s.find("fhir_idx_reference_url_set") != std::string::npos &&
+                               s.find("WHERE url <> ''") != std::string::npos;
+                    }) != ddl.end()));
     }
     hl7gw::core::IssueList issues;
     const SearchQuery query = parseSearch(

@@ -121,6 +121,149 @@ std::int64_t daysFromCivil(int y, int m, int d)
     return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
 }
 
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+bool digitsAt(std::string_view text, std::size_t at, std::size_t count)
+{
+    if (at + count > text.size()) {
+        return false;
+    }
+    for (std::size_t i = at; i < at + count; ++i) {
+        if (!isDigit(text[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Two digits at `at` forming a number in [low, high].
+bool twoDigitsIn(std::string_view text, std::size_t at, int low, int high)
+{
+    if (!digitsAt(text, at, 2)) {
+        return false;
+    }
+    const int value = digits(text, at, 2);
+    return value >= low && value <= high;
+}
+
+enum class DateForm { Date, DateTime, Instant };
+
+// The R4 patterns of date, dateTime and instant, by hand: std::regex took a few percent of
+// every write, as dates are in nearly every resource. YYYY (not 0000), then -MM (01-12),
+// -DD (01-31), then Thh:mm:ss (ss up to 60) with an optional fraction and a required zone,
+// Z or +/-hh:mm up to 14:00. A date stops at the day; a dateTime may stop after the year,
+// month or day; an instant has all of it.
+bool matchesDateForm(std::string_view t, DateForm form)
+{
+    if (!digitsAt(t, 0, 4) || t.substr(0, 4) == "0000") {
+        return false;
+    }
+    const bool partial = form != DateForm::Instant;
+    if (t.size() == 4) {
+        return partial;
+    }
+    if (t[4] != '-' || !twoDigitsIn(t, 5, 1, 12)) {
+        return false;
+    }
+    if (t.size() == 7) {
+        return partial;
+    }
+    if (t.size() < 10 || t[7] != '-' || !twoDigitsIn(t, 8, 1, 31)) {
+        return false;
+    }
+    if (t.size() == 10) {
+        return partial;
+    }
+    if (form == DateForm::Date || t.size() < 19 || t[10] != 'T' || !twoDigitsIn(t, 11, 0, 23) ||
+        t[13] != ':' || !twoDigitsIn(t, 14, 0, 59) || t[16] != ':' || !twoDigitsIn(t, 17, 0, 60)) {
+        return false;
+    }
+    std::size_t at = 19;
+    if (at < t.size() && t[at] == '.') {
+        const std::size_t first = ++at;
+        while (at < t.size() && isDigit(t[at])) {
+            ++at;
+        }
+        if (at == first) {
+            return false;
+        }
+    }
+    if (at < t.size() && t[at] == 'Z') {
+        return at + 1 == t.size();
+    }
+    if (at + 6 != t.size() || (t[at] != '+' && t[at] != '-') || t[at + 3] != ':') {
+        return false;
+    }
+    return t.substr(at + 1) == "14:00" ||
+           (twoDigitsIn(t, at + 1, 0, 13) && twoDigitsIn(t, at + 4, 0, 59));
+}
+
+// -?(0|[1-9][0-9]*), optionally without the sign; a fraction and an exponent for decimals.
+bool matchesNumber(std::string_view t, bool sign, bool zero, bool decimal)
+{
+    std::size_t at = 0;
+    if (sign && at < t.size() && t[at] == '-') {
+        ++at;
+    }
+    if (at >= t.size() || !isDigit(t[at])) {
+        return false;
+    }
+    if (t[at] == '0') {
+        if (!zero) {
+            return false;
+        }
+        ++at;
+    } else {
+        while (at < t.size() && isDigit(t[at])) {
+            ++at;
+        }
+    }
+    if (!decimal) {
+        return at == t.size();
+    }
+    if (at < t.size() && t[at] == '.') {
+        const std::size_t first = ++at;
+        while (at < t.size() && isDigit(t[at])) {
+            ++at;
+        }
+        if (at == first) {
+            return false;
+        }
+    }
+    if (at < t.size() && (t[at] == 'e' || t[at] == 'E')) {
+        ++at;
+        if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
+            ++at;
+        }
+        const std::size_t first = at;
+        while (at < t.size() && isDigit(t[at])) {
+            ++at;
+        }
+        if (at == first) {
+            return false;
+        }
+    }
+    return at == t.size();
+}
+
+// [A-Za-z0-9\-\.]{1,64}
+bool matchesId(std::string_view t)
+{
+    if (t.empty() || t.size() > 64) {
+        return false;
+    }
+    for (const char c : t) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || isDigit(c) || c == '-' ||
+              c == '.')) {
+            return false;
+        }
+    }
+    return true;
+}
+
 struct Patterns {
     std::unordered_map<const TypeDef*, std::regex> byType;
 };
@@ -141,7 +284,7 @@ const Patterns& patterns()
     return compiled;
 }
 
-bool matchesPattern(const TypeDef& type, std::string_view text)
+bool matchesByRegex(const TypeDef& type, std::string_view text)
 {
     const auto& byType = patterns().byType;
     const auto it = byType.find(&type);
@@ -155,6 +298,39 @@ bool matchesPattern(const TypeDef& type, std::string_view text)
 }
 
 } // namespace
+
+bool matchesPrimitivePattern(const TypeDef& type, std::string_view text)
+{
+    const std::string_view name = type.name();
+    if (name == "dateTime") {
+        return matchesDateForm(text, DateForm::DateTime);
+    }
+    if (name == "instant") {
+        return matchesDateForm(text, DateForm::Instant);
+    }
+    if (name == "date") {
+        return matchesDateForm(text, DateForm::Date);
+    }
+    if (name == "id") {
+        return matchesId(text);
+    }
+    if (name == "boolean") {
+        return text == "true" || text == "false";
+    }
+    if (name == "decimal") {
+        return matchesNumber(text, true, true, true);
+    }
+    if (name == "integer") {
+        return matchesNumber(text, true, true, false);
+    }
+    if (name == "unsignedInt") {
+        return matchesNumber(text, false, true, false);
+    }
+    if (name == "positiveInt") {
+        return matchesNumber(text, false, false, false);
+    }
+    return matchesByRegex(type, text);
+}
 
 bool isValidPrimitiveText(const TypeDef& type, std::string_view text)
 {
@@ -174,7 +350,7 @@ bool isValidPrimitiveText(const TypeDef& type, std::string_view text)
     if (name == "xhtml") {
         return !text.empty();
     }
-    if (text.empty() || !matchesPattern(type, text)) {
+    if (text.empty() || !matchesPrimitivePattern(type, text)) {
         return false;
     }
     if (name == "integer") {
