@@ -8,6 +8,7 @@
 #include "gateway/booking/suspension.h"
 #include "gateway/core/config_reader.h"
 #include "gateway/core/metrics.h"
+#include "gateway/fhir/model/json_io.h"
 #include "gateway/fhir/server/fhir_server.h"
 #include "gateway/hl7v2/er7_parser.h"
 #include "gateway/routing/engine.h"
@@ -314,6 +315,10 @@ BOOST_DATA_TEST_CASE(an_s13_moves_a_booking_of_the_his, test::Backends, backend)
     BOOST_TEST(std::string(appointment["meta"]["versionId"].GetString()) == "2");
     // The first Slot is no longer held: another booking of it is accepted.
     BOOST_TEST(parseAck(gw.send(s12("C3", "FL2", "S-1", "MZ43"))).code == "AA");
+    // Three messages from one sending facility (MSH-4), each naming it in its MessageHeader
+    // and Provenance: one Organization, found by the later ones (STANDARDS.md §4.1 rule 2).
+    booking::FhirReply senders = gw.search("Organization?_summary=count");
+    BOOST_TEST(hl7gw::fhir::numberText(senders.body["total"]) == "1");
 }
 
 BOOST_DATA_TEST_CASE(an_s12_for_a_taken_slot_is_answered_ae_slot_taken, test::Backends, backend)
