@@ -349,6 +349,7 @@ class MapResolver {
                 break;
             case Function::Kind::System:
             case Function::Kind::Join:
+            case Function::Kind::Components:
             case Function::Kind::Base64:
             case Function::Kind::Default:
                 v2Type.clear();

@@ -769,6 +769,32 @@ class V2Run {
                 items.assign(1, std::move(joined));
                 break;
             }
+            case Function::Kind::Components:
+                // "GAST^902^3^HOSP_A": what identifies a bed is all of PV1-3, not its name.
+                // Trailing empty components are dropped; sub-components keep their `&`.
+                for (Item& item : items) {
+                    if (item.kind != Item::Kind::Element)
+                        continue;
+                    hl7v2::Element value = item.element.level() == hl7v2::Level::Field
+                                               ? item.element.repetition(1)
+                                               : item.element;
+                    std::vector<std::string> parts;
+                    for (std::size_t c = 1; c <= value.childCount(); ++c) {
+                        hl7v2::Element component = value.child(c);
+                        std::string text;
+                        for (std::size_t sub = 1; sub <= component.childCount(); ++sub)
+                            text += (sub > 1 ? "&" : "") + decodeText(component.child(sub));
+                        parts.push_back(std::move(text));
+                    }
+                    while (!parts.empty() && parts.back().empty())
+                        parts.pop_back();
+                    std::string joined;
+                    for (std::size_t i = 0; i < parts.size(); ++i)
+                        joined += (i ? f.argument : std::string()) + parts[i];
+                    item.kind = Item::Kind::Text;
+                    item.text = std::move(joined);
+                }
+                break;
             case Function::Kind::Oid:    // FHIR -> v2 only; the loader refuses it here
             case Function::Kind::Negate: // likewise
                 break;

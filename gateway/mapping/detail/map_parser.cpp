@@ -371,6 +371,7 @@ std::vector<Function> parseFunctions(LineCursor& in)
                                       {"resource", Function::Kind::Resource, true},
                                       {"as", Function::Kind::As, true},
                                       {"join", Function::Kind::Join, true},
+                                      {"components", Function::Kind::Components, true},
                                       {"first", Function::Kind::First, false},
                                       {"minutes", Function::Kind::Minutes, true},
                                       {"base64", Function::Kind::Base64, false},
@@ -384,7 +385,8 @@ std::vector<Function> parseFunctions(LineCursor& in)
         if (match == nullptr) {
             in.seek(nameOffset);
             in.fail("unknown function `" + name +
-                    "` (known: table, lookup, coding, system, oid, resource, as, join, first, "
+                    "` (known: table, lookup, coding, system, oid, resource, as, join, components, "
+                    "first, "
                     "minutes, base64, "
                     "default, required, negate)");
         }

@@ -61,6 +61,7 @@ struct Function {
         Resource,
         As,
         Join,
+        Components, // v2 -> FHIR: a composite's components as one text (a key for PL)
         First,
         Minutes,
         Base64,
@@ -76,7 +77,17 @@ struct Function {
 };
 
 struct Condition {
-    enum class Kind : std::uint8_t { Valued, NotValued, Equals, NotEquals, In, StartsWith, And, Or, Not };
+    enum class Kind : std::uint8_t {
+        Valued,
+        NotValued,
+        Equals,
+        NotEquals,
+        In,
+        StartsWith,
+        And,
+        Or,
+        Not
+    };
     Kind kind = Kind::Valued;
     Source source;
     std::vector<std::string> values;

@@ -307,6 +307,46 @@ message adt for ADT^A01
     BOOST_TEST(none.issues[0].code == "200");
 }
 
+// A bed is known by the whole PL: components joined, escapes decoded, sub-components kept,
+// trailing empty ones dropped; the key makes it a conditional create on that identifier.
+BOOST_AUTO_TEST_CASE(components_join_a_composite_into_one_key)
+{
+    MappingsDir dir;
+    dir.write("v2-to-fhir/l.map", R"(resource location -> Location
+  key identifier create
+  identifier
+    value = . | components("^")
+  name = .3
+
+resource encounter -> Encounter
+  status = "unknown"
+  class = "IMP" | coding(http://terminology.hl7.org/CodeSystem/v3-ActCode)
+  location for PV1-3
+    location = . | resource(location)
+
+message adt for ADT^A01
+  resource encounter
+)");
+    const std::string adt = "MSH|^~\\&|HIS|HOSP|GW|GW|20261201083000||ADT^A01^ADT_A01|M3|P|2.5.1\r"
+                            "PID|1||P1\r"
+                            "PV1|1|I|心内\\T\\病区^0312^02^HOSP&1.2.3&ISO^^^^^^^\r";
+    Mapped m = mapText(dir.load(), adt);
+    BOOST_REQUIRE_MESSAGE(m.ok, (m.issues.size() ? m.issues[0].text : std::string()));
+    BOOST_REQUIRE(countResources(m.bundle, "Location") == 1u);
+    const rapidjson::Value* bed = firstResource(m.bundle, "Location");
+    BOOST_TEST((*bed)["identifier"][0]["value"].GetString() ==
+               std::string("心内&病区^0312^02^HOSP&1.2.3&ISO"));
+    BOOST_TEST((*bed)["name"].GetString() == std::string("02"));
+    for (const auto& entry : m.bundle["entry"].GetArray()) {
+        if (std::string_view(entry["resource"]["resourceType"].GetString()) == "Location") {
+            BOOST_TEST(entry["request"]["method"].GetString() == std::string("POST"));
+            BOOST_TEST(
+                std::string(entry["request"]["ifNoneExist"].GetString()).find("identifier=%7C") ==
+                0u);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(groups_scope_paths_and_bindings)
 {
     MappingsDir dir;
