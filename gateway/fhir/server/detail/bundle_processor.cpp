@@ -253,8 +253,12 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
     const std::size_t count =
         list != bundle.MemberEnd() && list->value.IsArray() ? list->value.Size() : 0;
     // The conditional entries' criteria, locked before any of them is searched and held to
-    // the commit (ConditionalLocks): a concurrent Bundle naming the same doctor waits.
+    // the commit (ConditionalLocks): a concurrent Bundle naming the same doctor waits. A
+    // conditional create whose resource exists already writes nothing and needs no lock:
+    // the sending facility named by every message would otherwise let one Bundle through
+    // at a time.
     std::vector<std::string> criteria;
+    std::map<std::size_t, std::vector<store::StoredResource>> found; // entry -> its one match
     for (std::size_t i = 0; i < count; ++i) {
         const rapidjson::Value& entry = list->value[static_cast<rapidjson::SizeType>(i)];
         auto request = entry.IsObject() ? entry.FindMember("request") : entry.MemberEnd();
@@ -267,6 +271,15 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
         const std::size_t question = url.find('?');
         const std::string type(url.substr(0, std::min(question, url.find('/'))));
         if (method == "POST" && !ifNoneExist.empty()) {
+            rest::QueryParams query;
+            core::Issue ignored; // step 1 reports a malformed ifNoneExist
+            std::vector<store::StoredResource> matches;
+            FhirResponse unused;
+            if (rest::parseIfNoneExist(ifNoneExist, query, ignored) &&
+                conditionalMatches(context, type, query, matches, unused) && matches.size() == 1) {
+                found.emplace(i, std::move(matches));
+                continue;
+            }
             criteria.push_back(conditionalKey(type, ifNoneExist));
         } else if ((method == "PUT" || method == "DELETE") && question != std::string_view::npos) {
             criteria.push_back(conditionalKey(type, url.substr(question + 1)));
@@ -330,7 +343,9 @@ FhirResponse Interactions::transaction(Context& context, rapidjson::Document& bu
                     return fail(400, "invalid", issue.text, i, ".request.ifNoneExist");
                 }
                 std::vector<store::StoredResource> matches;
-                if (!conditionalMatches(context, step.type, criteria, matches, failed)) {
+                if (auto known = found.find(i); known != found.end()) {
+                    matches = std::move(known->second);
+                } else if (!conditionalMatches(context, step.type, criteria, matches, failed)) {
                     return failed;
                 }
                 if (matches.size() > 1) {
