@@ -385,10 +385,8 @@ std::vector<Function> parseFunctions(LineCursor& in)
         if (match == nullptr) {
             in.seek(nameOffset);
             in.fail("unknown function `" + name +
-                    "` (known: table, lookup, coding, system, oid, resource, as, join, components, "
-                    "first, "
-                    "minutes, base64, "
-                    "default, required, negate)");
+                    "` (known: table, lookup, coding, system, oid, resource, as, join, "
+                    "components, first, minutes, base64, default, required, negate)");
         }
         if (match->takesArgument != hasArgument)
             in.fail(match->takesArgument ? "`" + name + "` needs an argument in parentheses"

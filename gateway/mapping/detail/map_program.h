@@ -77,17 +77,7 @@ struct Function {
 };
 
 struct Condition {
-    enum class Kind : std::uint8_t {
-        Valued,
-        NotValued,
-        Equals,
-        NotEquals,
-        In,
-        StartsWith,
-        And,
-        Or,
-        Not
-    };
+    enum class Kind : std::uint8_t { Valued, NotValued, Equals, NotEquals, In, StartsWith, And, Or, Not };
     Kind kind = Kind::Valued;
     Source source;
     std::vector<std::string> values;

@@ -139,6 +139,16 @@ bool digitsAt(std::string_view text, std::size_t at, std::size_t count)
     return true;
 }
 
+// Moves `at` past a run of digits; false when there was none.
+bool digitRun(std::string_view text, std::size_t& at)
+{
+    const std::size_t first = at;
+    while (at < text.size() && isDigit(text[at])) {
+        ++at;
+    }
+    return at > first;
+}
+
 // Two digits at `at` forming a number in [low, high].
 bool twoDigitsIn(std::string_view text, std::size_t at, int low, int high)
 {
@@ -182,14 +192,8 @@ bool matchesDateForm(std::string_view t, DateForm form)
         return false;
     }
     std::size_t at = 19;
-    if (at < t.size() && t[at] == '.') {
-        const std::size_t first = ++at;
-        while (at < t.size() && isDigit(t[at])) {
-            ++at;
-        }
-        if (at == first) {
-            return false;
-        }
+    if (at < t.size() && t[at] == '.' && !digitRun(t, ++at)) {
+        return false;
     }
     if (at < t.size() && t[at] == 'Z') {
         return at + 1 == t.size();
@@ -217,32 +221,20 @@ bool matchesNumber(std::string_view t, bool sign, bool zero, bool decimal)
         }
         ++at;
     } else {
-        while (at < t.size() && isDigit(t[at])) {
-            ++at;
-        }
+        digitRun(t, at);
     }
     if (!decimal) {
         return at == t.size();
     }
-    if (at < t.size() && t[at] == '.') {
-        const std::size_t first = ++at;
-        while (at < t.size() && isDigit(t[at])) {
-            ++at;
-        }
-        if (at == first) {
-            return false;
-        }
+    if (at < t.size() && t[at] == '.' && !digitRun(t, ++at)) {
+        return false;
     }
     if (at < t.size() && (t[at] == 'e' || t[at] == 'E')) {
         ++at;
         if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
             ++at;
         }
-        const std::size_t first = at;
-        while (at < t.size() && isDigit(t[at])) {
-            ++at;
-        }
-        if (at == first) {
+        if (!digitRun(t, at)) {
             return false;
         }
     }
