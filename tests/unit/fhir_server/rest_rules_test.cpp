@@ -341,6 +341,12 @@ BOOST_DATA_TEST_CASE(search_parameters_and_paging, Backends, backend)
     BOOST_TEST(entryIds(fhir.get("Slot?schedule=http://other.org/fhir/Schedule/x")) ==
                std::set<std::string>{elsewhere});
     BOOST_TEST(entryIds(fhir.get("Slot?schedule=Schedule/other")).size() == 1u);
+    // No match: no entry at all (FHIR JSON has no empty arrays), compact or pretty.
+    for (const char* pretty : {"", "&_pretty=true"}) {
+        Reply none = fhir.get(std::string("Slot?schedule=Schedule/nowhere") + pretty);
+        BOOST_TEST(none.status == 200);
+        BOOST_TEST(!none.json.HasMember("entry"));
+    }
     const std::string query =
         "Slot?schedule=Schedule/" + schedule + "&start=ge2026-12-02&status=free";
     Reply free = fhir.get(query + "&_total=accurate");

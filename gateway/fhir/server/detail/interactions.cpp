@@ -1186,6 +1186,9 @@ FhirResponse Interactions::search(Context& context, const rest::QueryParams& par
         }
         writer.EndArray();
         FhirResponse response = respond(context, 200, bundle);
+        if (page.matches.empty() && page.included.empty()) {
+            return response; // FHIR JSON has no empty arrays
+        }
         // respond() wrote the rest compactly: an object, so it ends in '}'.
         response.body.pop_back();
         response.body.append(",\"entry\":");
@@ -1227,7 +1230,9 @@ FhirResponse Interactions::search(Context& context, const rest::QueryParams& par
         for (const auto& r : page.included) {
             add(r, "include");
         }
-        setMember(bundle, "entry", std::move(entries), allocator);
+        if (!entries.Empty()) { // FHIR JSON has no empty arrays
+            setMember(bundle, "entry", std::move(entries), allocator);
+        }
     }
     return respond(context, 200, bundle);
 }
