@@ -278,6 +278,24 @@ std::pair<std::string, std::string> locationOf(const Value& response, std::size_
     return {location.substr(slash + 1, history - slash - 1), location.substr(history + 10)};
 }
 
+// The Appointment a transaction wrote, from its response (which carries each written
+// resource unless return=minimal was asked for); null when it is not there.
+const Value* writtenAppointment(const Value& response, std::string_view id)
+{
+    const Value* entries = response.IsObject() ? member(response, "entry") : nullptr;
+    if (entries == nullptr || !entries->IsArray()) {
+        return nullptr;
+    }
+    for (const Value& e : entries->GetArray()) {
+        const Value* resource = member(e, "resource");
+        if (resource != nullptr && str(*resource, "resourceType") == "Appointment" &&
+            str(*resource, "id") == id) {
+            return resource;
+        }
+    }
+    return nullptr;
+}
+
 std::string diagnostics(const Value& outcomeBody)
 {
     if (outcomeBody.IsObject() && outcomeBody.HasMember("issue") &&
@@ -515,17 +533,33 @@ static std::optional<fhir::OperationResult> checkRules(const FhirCalls& fhir,
                                 "hospital ID");
         }
     }
-    if (online(booking.channel)) {
-        // By patient and status only, the window checked here: with a date criterion (and
-        // no _sort) the server pages in date order and walks every Appointment since the
-        // window's start (fhir/search/README.md), where the patient's own rows are few.
-        const std::string query =
-            "Appointment?patient=" + encode(patient) + "&status=noshow&_count=500";
-        FhirReply noShows = fhir.get(query);
+    // One search for both rules below, by patient and status only: with a date criterion (and
+    // no _sort) the server pages in date order and walks every Appointment since the window's
+    // start (fhir/search/README.md), where the patient's own rows are few. The window and the
+    // day are checked here.
+    const bool checkNoShows = online(booking.channel);
+    std::string statuses = checkNoShows ? "noshow" : "";
+    if (rules.onePerDoctorPerDay) {
+        statuses += statuses.empty() ? "" : ",";
+        statuses += "pending,booked,checked-in,arrived";
+    }
+    FhirReply mine;
+    if (!statuses.empty()) {
+        mine = fhir.get("Appointment?patient=" + encode(patient) + "&status=" + statuses +
+                        "&_count=500");
+    }
+    const Value* appointments = mine.ok() ? member(mine.body, "entry") : nullptr;
+    if (appointments != nullptr && !appointments->IsArray()) {
+        appointments = nullptr;
+    }
+    if (checkNoShows) {
         int inWindow = 0;
         std::int64_t last = 0; // the newest no-show starts the restriction
-        if (noShows.ok() && noShows.body.HasMember("entry") && noShows.body["entry"].IsArray()) {
-            for (const Value& e : noShows.body["entry"].GetArray()) {
+        if (appointments != nullptr) {
+            for (const Value& e : appointments->GetArray()) {
+                if (str(e["resource"], "status") != "noshow") {
+                    continue;
+                }
                 const std::int64_t at = instant(str(e["resource"], "start")).value_or(0);
                 if (at >= now - rules.noShowWindowDays * Day) {
                     ++inWindow;
@@ -555,15 +589,11 @@ static std::optional<fhir::OperationResult> checkRules(const FhirCalls& fhir,
             }
         }
         const std::string self(str(booking.appointment, "id"));
-        // By patient and day only: a doctor's reference matches every booking of theirs, and
-        // would drive the query through all of them. The patient's day has a few rows.
-        // (The day is checked here too, for the date walk's sake, as above.)
-        FhirReply same = fhir.get("Appointment?patient=" + encode(patient) +
-                                  "&status=pending,booked,checked-in,arrived&_count=500");
-        if (same.ok() && same.body.HasMember("entry") && same.body["entry"].IsArray()) {
-            for (const Value& e : same.body["entry"].GetArray()) {
+        if (appointments != nullptr) {
+            for (const Value& e : appointments->GetArray()) {
                 const std::int64_t at = instant(str(e["resource"], "start")).value_or(0);
-                if (str(e["resource"], "id") == self || at < dayStart || at >= dayStart + Day) {
+                if (str(e["resource"], "status") == "noshow" || str(e["resource"], "id") == self ||
+                    at < dayStart || at >= dayStart + Day) {
                     continue;
                 }
                 for (const std::string& doctor : actors(e["resource"], "Practitioner")) {
@@ -963,6 +993,9 @@ static fhir::OperationResult take(const FhirCalls& fhir, const BookingConfig& co
         return failed;
     }
     const auto [id, version] = locationOf(done.body, 1);
+    if (const Value* written = writtenAppointment(done.body, id)) {
+        return appointmentBundle(*written, base);
+    }
     FhirReply stored = fhir.get("Appointment/" + id);
     if (!stored.ok()) {
         return outcome(500, "exception", "the booked Appointment cannot be read back");
@@ -1297,6 +1330,9 @@ fhir::OperationResult Scheduling::book(fhir::OperationCall& call) const
             failed.status = done.status;
             failed.body.Swap(done.body);
             return failed;
+        }
+        if (const Value* written = writtenAppointment(done.body, id)) {
+            return appointmentBundle(*written, call.base);
         }
         FhirReply after = fhir_.get("Appointment/" + id);
         return appointmentBundle(after.ok() ? static_cast<const Value&>(after.body) : stored,
