@@ -78,6 +78,7 @@ class Applier {
     /// Writes the change whose check() passed.
     void write(const ResourceChange& change, const Stored& stored, ChangeOutcome& outcome)
     {
+        const bool pg = backend_ == Backend::Postgresql;
         const bool deleted = change.action == ResourceChange::Action::Delete;
         const std::int64_t version = stored.version + 1;
         std::int64_t rid = stored.rid;
@@ -88,19 +89,48 @@ class Applier {
                 {change.type, change.id, version, change.at, std::int64_t{deleted ? 1 : 0}});
             rid = toInt(inserted.at(0).at(0));
         }
-        const SqlRows seqRow = sql_.query(
-            insert_ + " fhir_versions (rid, type, id, version, last_updated, deleted, method, "
-                      "body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
-            {rid, change.type, change.id, version, change.at, std::int64_t{deleted ? 1 : 0},
-             change.method, change.body});
-        const std::int64_t seq = toInt(seqRow.at(0).at(0));
-        sql_.execute(update_ + " fhir_current SET version = $1, last_updated = $2, deleted = $3, "
-                               "seq = $4 WHERE rid = $5",
-                     {version, change.at, std::int64_t{deleted ? 1 : 0}, seq, rid});
-        if (stored.version != 0) {
+        const std::vector<SqlValue> versionRow{rid,           change.type,
+                                               change.id,     version,
+                                               change.at,     std::int64_t{deleted ? 1 : 0},
+                                               change.method, change.body};
+        if (pg) {
+            // One statement where SQLite takes two: on PostgreSQL every statement is a round
+            // trip, and the writer waits for each (idle in transaction) while the pool waits
+            // for the writer.
+            sql_.execute("WITH v AS (INSERT INTO fhir_versions (rid, type, id, version, "
+                         "last_updated, deleted, method, body) VALUES ($1, $2, $3, $4, $5, $6, "
+                         "$7, $8) RETURNING seq) UPDATE fhir_current SET version = $4, "
+                         "last_updated = $5, deleted = $6, seq = (SELECT seq FROM v) "
+                         "WHERE rid = $1",
+                         versionRow);
+        } else {
+            const SqlRows seqRow = sql_.query(
+                insert_ + " fhir_versions (rid, type, id, version, last_updated, deleted, "
+                          "method, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+                versionRow);
+            const std::int64_t seq = toInt(seqRow.at(0).at(0));
+            sql_.execute(update_ + " fhir_current SET version = $1, last_updated = $2, "
+                                   "deleted = $3, seq = $4 WHERE rid = $5",
+                         {version, change.at, std::int64_t{deleted ? 1 : 0}, seq, rid});
+        }
+        if (stored.version != 0 && pg && indexTables_.size() > 1) {
+            // All index tables in one statement, for the same reason.
+            std::string sql = "WITH ";
+            for (std::size_t t = 0; t + 1 < indexTables_.size(); ++t) {
+                sql += (t == 0 ? "d" : ", d") + std::to_string(t) + " AS (DELETE FROM " +
+                       indexTables_[t] + " WHERE rid = $1)";
+            }
+            sql_.execute(sql + " DELETE FROM " + indexTables_.back() + " WHERE rid = $1", {rid});
+        } else if (stored.version != 0) {
             for (const std::string& table : indexTables_) {
                 sql_.execute("DELETE FROM " + table + " WHERE rid = $1", {rid});
             }
+        }
+        if (pg) {
+            insertIndexRowsAtOnce(change, rid);
+            outcome.rid = rid;
+            outcome.version = version;
+            return;
         }
         for (const IndexRows& rows : change.indexes) {
             // Several rows per statement: a resource has ten to thirty index rows, and each
@@ -171,6 +201,54 @@ class Applier {
             }
         }
         return text;
+    }
+
+    // PostgreSQL: every index row of the change in one statement (a data-modifying WITH per
+    // table), since each statement is a round trip the writer waits for. The text is not
+    // prepared (PQexecParams), so its many shapes cost a parse each and no cache.
+    void insertIndexRowsAtOnce(const ResourceChange& change, std::int64_t rid)
+    {
+        // Far below libpq's 65535 parameters; a very large resource takes several statements.
+        constexpr std::size_t MaxParameters = 16384;
+        std::vector<std::string> inserts;
+        values_.clear();
+        const auto flush = [&] {
+            if (inserts.empty()) {
+                return;
+            }
+            std::string sql;
+            for (std::size_t i = 0; i + 1 < inserts.size(); ++i) {
+                sql += (i == 0 ? "WITH i" : ", i") + std::to_string(i) + " AS (" + inserts[i] + ")";
+            }
+            sql_.execute(sql + (inserts.size() > 1 ? " " : "") + inserts.back(), values_);
+            inserts.clear();
+            values_.clear();
+        };
+        for (const IndexRows& rows : change.indexes) {
+            std::string* text = nullptr;
+            for (const std::vector<SqlValue>& row : rows.rows) {
+                if (values_.size() + row.size() + 1 > MaxParameters) {
+                    flush();
+                    text = nullptr;
+                }
+                if (text == nullptr) {
+                    inserts.push_back("INSERT INTO " + rows.table + " (rid" +
+                                      (rows.columns.empty() ? "" : ", ") + rows.columns +
+                                      ") VALUES (");
+                    text = &inserts.back();
+                } else {
+                    *text += ", (";
+                }
+                values_.emplace_back(rid);
+                *text += "$" + std::to_string(values_.size());
+                for (const SqlValue& value : row) {
+                    values_.push_back(value);
+                    *text += ", $" + std::to_string(values_.size());
+                }
+                *text += ")";
+            }
+        }
+        flush();
     }
 
     SqlConnection& sql_;
